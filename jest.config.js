@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: '.',
+  roots: ['<rootDir>/lib', '<rootDir>/test'],
+  testRegex: '(\\.spec|\\.e2e-spec)\\.ts$',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
+  },
+  moduleNameMapper: { '^nestjs-data-export$': '<rootDir>/lib' },
+  testEnvironment: 'node',
+  testTimeout: 60000,
+  globalSetup: '<rootDir>/test/utils/global-setup.ts',
+};

@@ -1,0 +1,75 @@
+import type { Writable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import type { DataExport } from '../entities/data-export.entity';
+import type { ExportCategory } from '../registry/export-category.interface';
+import type { ExportReader } from '../source/export.reader';
+import { ChunkedEntryWriter } from './chunked-entry.writer';
+import { createLineSerializer } from './record.serializer';
+
+/** What a writer needs to build one archive. @internal */
+export interface ArchiveContext {
+  readonly exportRow: DataExport;
+  readonly categories: readonly ExportCategory[];
+  readonly reader: ExportReader;
+  readonly dataSource: DataSource;
+  readonly exportedAt: Date;
+  readonly compressionLevel: number;
+  /** Called after each batch; may throw to stop the export (e.g. when it was cancelled). */
+  readonly onBatch: (category: ExportCategory, rows: number) => Promise<void>;
+}
+
+/** Per-category result, as written to the manifest. @publicApi */
+export interface ArchiveCategorySummary {
+  name: string;
+  file: string;
+  description?: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  schema?: string;
+}
+
+/**
+ * Writes an export's archive to a stream. Implementations stream: they never hold a whole
+ * category in memory.
+ * @internal
+ */
+export abstract class ArchiveWriter {
+  abstract readonly extension: string;
+  abstract readonly contentType: string;
+  /** Writes the archive into `output` and ends it; rejects (leaving `output` unended) on error. */
+  abstract write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]>;
+}
+
+/**
+ * Streams one category's rows as serialized lines into `entry`, `separator` between rows.
+ * Returns the row count.
+ * @internal
+ */
+export async function writeCategoryRows(
+  ctx: ArchiveContext,
+  category: ExportCategory,
+  entry: ChunkedEntryWriter,
+  separator: string,
+  lineSuffix = '',
+): Promise<number> {
+  const serialize = createLineSerializer(category, ctx.dataSource);
+  let rows = 0;
+  for await (const batch of ctx.reader.batches(category)) {
+    for (const raw of batch) {
+      if (entry.append((rows === 0 ? '' : separator) + serialize(raw) + lineSuffix)) await entry.flush();
+      rows++;
+    }
+    await ctx.onBatch(category, batch.length);
+  }
+  return rows;
+}
+
+/** The manifest's `summary`. @internal */
+export function summarize(categories: ArchiveCategorySummary[]): { rows: number; categories: number; byCategory: Record<string, number> } {
+  return {
+    categories: categories.length,
+    rows: categories.reduce((n, c) => n + c.rows, 0),
+    byCategory: Object.fromEntries(categories.map((c) => [c.name, c.rows])),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EXPORT_FORMAT_VERSION } from '../export.constants';
+import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
+import { ChunkedEntryWriter } from './chunked-entry.writer';
+
+/**
+ * Writes format `json`: one document
+ * `{ exportVersion, exportId, accountId, exportedAt, filters, data: { <category>: [rows] }, summary }`,
+ * streamed row by row.
+ * @internal
+ */
+export class JsonArchiveWriter extends ArchiveWriter {
+  readonly extension = 'json';
+  readonly contentType = 'application/json';
+
+  async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
+    const doc = new ChunkedEntryWriter();
+    const piping = pipeline(doc.stream, output);
+    piping.catch(() => undefined);
+    const row = ctx.exportRow;
+    const head = JSON.stringify({
+      exportVersion: EXPORT_FORMAT_VERSION,
+      exportId: row.id,
+      accountId: row.accountId,
+      requestedBy: row.requestedBy,
+      exportedAt: ctx.exportedAt.toISOString(),
+      format: 'json',
+      filters: row.filters ?? {},
+    });
+    const summaries: ArchiveCategorySummary[] = [];
+    try {
+      await doc.write(`${head.slice(0, -1)},"data":{`);
+      for (const [i, category] of ctx.categories.entries()) {
+        await doc.write(`${i === 0 ? '' : ','}\n${JSON.stringify(category.name)}:[\n`);
+        // Rows are hashed with the whole document; per-category checksums belong to the ZIP.
+        const rows = await writeCategoryRows(ctx, category, doc, ',\n');
+        await doc.write('\n]');
+        summaries.push({ name: category.name, file: `data.${category.name}`, rows, bytes: 0, sha256: '' });
+      }
+      await doc.write(`},"summary":${JSON.stringify(summarize(summaries))}}\n`);
+      await doc.end();
+      await piping;
+      return summaries;
+    } catch (err) {
+      doc.stream.destroy(err as Error);
+      throw err;
+    }
+  }
+}

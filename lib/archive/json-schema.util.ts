@@ -1,0 +1,61 @@
+import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
+
+type JsonSchema = Record<string, unknown>;
+
+const INTEGER = ['int', 'int2', 'int4', 'integer', 'smallint', 'mediumint', 'tinyint', 'smallserial', 'serial'];
+const BIGINT = ['bigint', 'int8', 'int64', 'bigserial', 'unsigned big int'];
+const NUMBER = ['float', 'float4', 'float8', 'double', 'double precision', 'real'];
+const DECIMAL = ['decimal', 'numeric', 'dec', 'money'];
+const BOOLEAN = ['boolean', 'bool'];
+const DATETIME = ['datetime', 'datetime2', 'timestamp', 'timestamptz', 'timestamp without time zone', 'timestamp with time zone', 'smalldatetime', 'datetimeoffset'];
+const DATE = ['date'];
+const BINARY = ['blob', 'bytea', 'binary', 'varbinary', 'longblob', 'mediumblob', 'tinyblob', 'image'];
+const JSON_TYPES = ['json', 'jsonb', 'simple-json'];
+
+/** JSON Schema of one column's archive value (before nullability). */
+function valueSchema(column: ColumnMetadata): JsonSchema {
+  const type = typeof column.type === 'function' ? column.type.name.toLowerCase() : String(column.type).toLowerCase();
+  if (column.enum && column.enum.length > 0) return { enum: [...column.enum] };
+  if (column.isArray || type === 'simple-array') return { type: 'array' };
+  if (type === 'uuid') return { type: 'string', format: 'uuid' };
+  if (BIGINT.includes(type) || DECIMAL.includes(type)) return { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$' };
+  if (INTEGER.includes(type)) return { type: 'integer' };
+  if (NUMBER.includes(type) || type === 'number') return { type: 'number' };
+  if (BOOLEAN.includes(type)) return { type: 'boolean' };
+  if (DATETIME.includes(type)) return { type: 'string', format: 'date-time' };
+  if (DATE.includes(type)) return { type: 'string', format: 'date' };
+  if (BINARY.includes(type)) return { type: 'string', contentEncoding: 'base64' };
+  if (JSON_TYPES.includes(type)) return {};
+  return { type: 'string' };
+}
+
+function fieldSchema(field: ExportFieldPlan): JsonSchema {
+  if (field.mask?.mode === 'fn') return { description: 'Masked by a custom function.' };
+  const base: JsonSchema =
+    field.mask?.mode === 'last4'
+      ? { type: 'string', description: 'Masked: "…" and the last 4 characters.' }
+      : valueSchema(field.column);
+  const withComment: JsonSchema = field.column.comment ? { description: field.column.comment, ...base } : base;
+  if (!field.column.isNullable) return withComment;
+  if (typeof withComment.type === 'string') return { ...withComment, type: [withComment.type, 'null'] };
+  if (withComment.enum) return { ...withComment, enum: [...(withComment.enum as unknown[]), null] };
+  return withComment;
+}
+
+/**
+ * JSON Schema (2020-12) of one category's rows, from the entity's column metadata. Redacted
+ * fields are absent.
+ * @internal
+ */
+export function buildCategorySchema(category: ExportCategory): JsonSchema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `schemas/${category.name}.schema.json`,
+    title: category.name,
+    ...(category.description ? { description: category.description } : {}),
+    type: 'object',
+    properties: Object.fromEntries(category.fields.map((f) => [f.key, fieldSchema(f)])),
+    required: category.fields.map((f) => f.key),
+    additionalProperties: false,
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * Lifecycle of one export.
+ *
+ * `pending` → `confirmed` → `processing` → `completed` → `expired`; or `failed`, `cancelled`.
+ * @publicApi
+ */
+export enum ExportStatus {
+  /** Requested, awaiting email confirmation. */
+  Pending = 'pending',
+  /** Confirmed and queued for processing. */
+  Confirmed = 'confirmed',
+  /** A worker is building the archive. */
+  Processing = 'processing',
+  /** Ready for download until `expiresAt`. */
+  Completed = 'completed',
+  /** The download window ended (or the confirmation link expired); the file is gone. */
+  Expired = 'expired',
+  /** The job gave up; see `error`. */
+  Failed = 'failed',
+  /** Cancelled before it completed. */
+  Cancelled = 'cancelled',
+}
+
+/** Archive formats. @publicApi */
+export enum ExportFormat {
+  /** A ZIP of NDJSON files, schemas, manifest and README. */
+  Zip = 'zip',
+  /** One streamed JSON document `{ exportVersion, accountId, exportedAt, data, summary }`. */
+  Json = 'json',
+}
+
+/** Statuses that hold the account's single active slot (downloadable completed included). */
+export const ACTIVE_EXPORT_STATUSES: readonly ExportStatus[] = [
+  ExportStatus.Pending,
+  ExportStatus.Confirmed,
+  ExportStatus.Processing,
+  ExportStatus.Completed,
+];

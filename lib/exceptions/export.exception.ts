@@ -1,0 +1,116 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/**
+ * Stable error codes of the export API. @publicApi
+ */
+export type ExportErrorCode =
+  | 'EXPORT_INVALID_REQUEST'
+  | 'EXPORT_UNAUTHENTICATED'
+  | 'EXPORT_LINK_INVALID'
+  | 'EXPORT_FORBIDDEN'
+  | 'EXPORT_NOT_FOUND'
+  | 'EXPORT_ALREADY_ACTIVE'
+  | 'EXPORT_NOT_READY'
+  | 'EXPORT_LINK_EXPIRED'
+  | 'EXPORT_COOLDOWN'
+  | 'EXPORT_QUEUE_UNAVAILABLE';
+
+/**
+ * Base of every refusal the export service and endpoints give. The body is
+ * `{ statusCode, code, message, ...details }`; `code` is stable, `message` is for people.
+ * @publicApi
+ */
+export class ExportException extends HttpException {
+  constructor(
+    readonly code: ExportErrorCode,
+    status: HttpStatus,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super({ statusCode: status, code, message, ...details }, status);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request is malformed (unknown category, bad dates, …). @publicApi */
+export class ExportInvalidRequestException extends ExportException {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('EXPORT_INVALID_REQUEST', HttpStatus.BAD_REQUEST, message, details);
+  }
+}
+
+/** 401: no principal. @publicApi */
+export class ExportUnauthenticatedException extends ExportException {
+  constructor() {
+    super('EXPORT_UNAUTHENTICATED', HttpStatus.UNAUTHORIZED, 'Sign in to manage data exports.');
+  }
+}
+
+/** 403: the principal's role may not manage exports. @publicApi */
+export class ExportForbiddenException extends ExportException {
+  constructor(message = 'Only account owners and admins can export account data.') {
+    super('EXPORT_FORBIDDEN', HttpStatus.FORBIDDEN, message);
+  }
+}
+
+/** 403: the link's token is missing, malformed, tampered or meant for something else. @publicApi */
+export class ExportLinkInvalidException extends ExportException {
+  constructor() {
+    super('EXPORT_LINK_INVALID', HttpStatus.FORBIDDEN, 'This link is not valid.');
+  }
+}
+
+/** 404: no such export in the principal's account. @publicApi */
+export class ExportNotFoundException extends ExportException {
+  constructor() {
+    super('EXPORT_NOT_FOUND', HttpStatus.NOT_FOUND, 'Export not found.');
+  }
+}
+
+/** 409: the account already has an active export. @publicApi */
+export class ExportAlreadyActiveException extends ExportException {
+  constructor(activeExportId: string | null) {
+    super(
+      'EXPORT_ALREADY_ACTIVE',
+      HttpStatus.CONFLICT,
+      'An export is already in progress or ready to download for this account.',
+      { activeExportId },
+    );
+  }
+}
+
+/** 409: the export is not completed yet. @publicApi */
+export class ExportNotReadyException extends ExportException {
+  constructor(status: string) {
+    super('EXPORT_NOT_READY', HttpStatus.CONFLICT, 'The export is not ready to download.', { status });
+  }
+}
+
+/** 410: the link or the download window has ended. @publicApi */
+export class ExportLinkExpiredException extends ExportException {
+  constructor(message = 'This link has expired. Request a new export.') {
+    super('EXPORT_LINK_EXPIRED', HttpStatus.GONE, message);
+  }
+}
+
+/** 429: a recent export started the cooldown. @publicApi */
+export class ExportCooldownException extends ExportException {
+  constructor(availableAt: Date, now: Date) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((availableAt.getTime() - now.getTime()) / 1000));
+    super('EXPORT_COOLDOWN', HttpStatus.TOO_MANY_REQUESTS, 'A new export can be requested after the cooldown.', {
+      retryAfterSeconds,
+      availableAt: availableAt.toISOString(),
+    });
+  }
+}
+
+/** 503: the job queue (Redis) cannot be reached; nothing was kept. @publicApi */
+export class ExportQueueUnavailableException extends ExportException {
+  constructor() {
+    super(
+      'EXPORT_QUEUE_UNAVAILABLE',
+      HttpStatus.SERVICE_UNAVAILABLE,
+      'Exports cannot be started right now. Please try again in a few minutes.',
+    );
+  }
+}

@@ -1,0 +1,6 @@
+/** @internal Resolved (defaults merged, validated, frozen) module options. */
+export const EXPORT_RESOLVED_OPTIONS = Symbol('EXPORT_RESOLVED_OPTIONS');
+/** @internal The host DataSource the registry reads entity metadata from. */
+export const EXPORT_DATA_SOURCE = Symbol('EXPORT_DATA_SOURCE');
+/** @internal The Bull queue instance. */
+export const EXPORT_QUEUE_TOKEN = Symbol('EXPORT_QUEUE_TOKEN');

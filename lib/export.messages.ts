@@ -1,0 +1,55 @@
+/**
+ * Every developer-facing message in one place; each says how to fix the problem.
+ * @internal
+ */
+export const ExportMessages = {
+  missingOptions: () =>
+    'ExportModule options are missing. Pass them to ExportModule.forRoot({ secret, ... }) or return them from forRootAsync({ useFactory }).',
+  missingSecret: () =>
+    'ExportModule option "secret" is missing. Set it to a random string of at least 32 characters (e.g. from process.env.EXPORT_SECRET).',
+  shortSecret: (min: number, got: number) =>
+    `ExportModule option "secret" is too short (${got} characters). Use at least ${min} random characters.`,
+  optionOutOfRange: (name: string, min: number, max: number, value: unknown) =>
+    `ExportModule option "${name}" must be an integer from ${min} to ${max}; got ${describe(value)}.`,
+  badDuration: (name: string, value: unknown) =>
+    `ExportModule option "${name}" is not a valid duration: ${describe(value)}. Use milliseconds (a positive number) or a string such as '90s', '30m', '24h' or '7d'.`,
+  unknownStorage: (value: unknown) =>
+    `ExportModule option "storage" is not an ExportStorage: ${describe(value)}. Pass an instance of LocalDiskStorage or of a class extending ExportStorage.`,
+  badRedis: () =>
+    'ExportModule option "redis" must be a redis:// URL or an ioredis options object; omit it to use BullModule.forRoot().',
+  badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
+  badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
+
+  duplicateCategory: (category: string, first: string, second: string) =>
+    `@Exportable category "${category}" is used by both ${first} and ${second}. Give each entity its own category.`,
+  badCategoryName: (entity: string, category: unknown) =>
+    `@Exportable on ${entity} has an invalid category ${describe(category)}. Use lowercase letters, digits, "-" and "_" (it becomes a file name).`,
+  unknownScopeColumn: (entity: string, scope: string) =>
+    `@Exportable on ${entity}: scope "${scope}" is not a column of ${entity}. Use a column name, a relation path such as "ticket.teamId", or a function (qb, subject) => qb.`,
+  unknownScopeRelation: (entity: string, scope: string, segment: string, on: string) =>
+    `@Exportable on ${entity}: scope "${scope}" names "${segment}", which is not a relation of ${on}. Use a relation path such as "ticket.teamId" made of relation properties and ending in a column.`,
+  missingScope: (entity: string) =>
+    `@Exportable on ${entity} has no scope. Every category must say how its rows belong to an account: a column, a relation path or a function.`,
+  unknownTimestamp: (entity: string, column: string) =>
+    `@Exportable on ${entity}: timestamp "${column}" is not a column of ${entity}. Name a date column or leave it out.`,
+  fieldNotColumn: (entity: string, field: string, decorator: string) =>
+    `${decorator} on ${entity}.${field}: "${field}" is not a TypeORM column. Put the decorator on a @Column() property, or remove it.`,
+  notAnEntity: (entity: string) =>
+    `@Exportable on ${entity}: the class is not an entity of the export DataSource. Add it to TypeOrmModule.forRoot({ entities }) or remove the decorator.`,
+  noPrimaryKey: (entity: string) =>
+    `@Exportable on ${entity}: the entity has no primary key, so its rows cannot be streamed in a stable order. Add a primary column.`,
+  missingDataExportEntity: () =>
+    'The DataExport entity is not part of the DataSource. Add ...DATA_EXPORT_ENTITIES to TypeOrmModule.forRoot({ entities }) or set autoLoadEntities: true.',
+  categoryFailed: (category: string, reason: string) =>
+    `Export failed while reading category "${category}" (${reason}). It will be retried; see the worker logs for the error code.`,
+  archiveFailed: (reason: string) => `Export failed while writing the archive (${reason}).`,
+};
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return String(value);
+}

@@ -1,0 +1,97 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { ExportClock } from './clock/export.clock';
+import { EXPORT_QUEUE } from './export.constants';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from './export.internal-constants';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  DEFAULT_EXPORT_EXTRAS,
+  EXPORT_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+} from './export.module-definition';
+import type { ExportModuleExtras, ResolvedExportOptions } from './options/export-module-options.interface';
+import { resolveExportOptions } from './options/validate-export-options.util';
+import { ExportProducer } from './queue/export.producer';
+import { ExportProcessor } from './queue/export.processor';
+import { ExportWorker } from './queue/export.worker';
+import { ExportMetadataAccessor } from './registry/export-metadata.accessor';
+import { ExportExplorer } from './registry/export.explorer';
+import { ExportRegistry } from './registry/export.registry';
+import { ExportService } from './service/export.service';
+import { ExportStorage } from './storage/export.storage';
+
+/**
+ * Holds the module options so that both `ExportModule` and the queue registration (whose
+ * connection may come from the options) see one instance of them.
+ * @internal
+ */
+@Module({})
+export class ExportOptionsModule {}
+
+/**
+ * "Export my data" for a NestJS app: register it once with `forRoot()` or `forRootAsync()`.
+ *
+ * @example
+ * ExportModule.forRoot({ secret: process.env.EXPORT_SECRET, redis: process.env.REDIS_URL })
+ * @publicApi
+ */
+@Module({})
+export class ExportModule extends ConfigurableModuleClass {
+  static forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return ExportModule.assemble(super.forRoot(options), options);
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return ExportModule.assemble(super.forRootAsync(options), options);
+  }
+
+  private static assemble(definition: DynamicModule, extrasInput: ExportModuleExtras): DynamicModule {
+    const extras = {
+      isGlobal: extrasInput.isGlobal ?? DEFAULT_EXPORT_EXTRAS.isGlobal,
+      worker: extrasInput.worker ?? DEFAULT_EXPORT_EXTRAS.worker,
+      dataSource: extrasInput.dataSource ?? DEFAULT_EXPORT_EXTRAS.dataSource,
+    };
+    const resolvedOptions: Provider = {
+      provide: EXPORT_RESOLVED_OPTIONS,
+      useFactory: resolveExportOptions,
+      inject: [EXPORT_MODULE_OPTIONS],
+    };
+    const optionsModule: DynamicModule = {
+      module: ExportOptionsModule,
+      imports: definition.imports ?? [],
+      providers: [...(definition.providers ?? []), resolvedOptions],
+      exports: [EXPORT_MODULE_OPTIONS, EXPORT_RESOLVED_OPTIONS],
+    };
+    const queue = BullModule.registerQueueAsync({
+      name: EXPORT_QUEUE,
+      imports: [optionsModule],
+      inject: [EXPORT_RESOLVED_OPTIONS],
+      useFactory: (options: ResolvedExportOptions) =>
+        options.redis === undefined
+          ? {}
+          : typeof options.redis === 'string'
+            ? { url: options.redis }
+            : { redis: options.redis },
+    });
+    const providers: Provider[] = [
+      { provide: EXPORT_DATA_SOURCE, useExisting: getDataSourceToken(extras.dataSource) },
+      { provide: ExportStorage, useFactory: (o: ResolvedExportOptions) => o.storage, inject: [EXPORT_RESOLVED_OPTIONS] },
+      ExportClock,
+      ExportMetadataAccessor,
+      ExportRegistry,
+      ExportExplorer,
+      ExportProducer,
+      ExportService,
+      ...(extras.worker ? [ExportProcessor, ExportWorker] : []),
+    ];
+    return {
+      module: ExportModule,
+      global: extras.isGlobal,
+      imports: [optionsModule, queue],
+      providers,
+      exports: [ExportService, ExportRegistry, ExportStorage, ExportProducer, ExportClock],
+    };
+  }
+}

@@ -1,0 +1,116 @@
+import type { RedisOptions } from 'ioredis';
+import type { ExportStorage } from '../storage/export.storage';
+import type { Duration } from '../utils/duration.util';
+import type { ExportPrincipal } from '../service/export-principal.interface';
+
+/**
+ * Options of `ExportModule.forRoot()` / the object returned by `forRootAsync()`'s factory.
+ * @publicApi
+ */
+export interface ExportModuleOptions {
+  /**
+   * Secret that signs confirmation and download links and derives at-rest keys.
+   * At least 32 characters. Never logged, never written to an archive or an event.
+   */
+  secret: string;
+  /**
+   * Redis connection of the `data-export` queue: a URL (`redis://host:6379/0`) or ioredis
+   * options. When omitted, the queue uses the host's `BullModule.forRoot()` configuration.
+   */
+  redis?: string | RedisOptions;
+  /**
+   * Where archives are stored.
+   * @default new LocalDiskStorage('./var/exports')
+   */
+  storage?: ExportStorage;
+  /**
+   * Rows fetched per batch from the database (cursor fetch size, or keyset page size).
+   * @default 5000
+   */
+  batchSize?: number;
+  /**
+   * Deflate level of the ZIP entries, 0 (store) to 9.
+   * @default 6
+   */
+  compressionLevel?: number;
+  /**
+   * Jobs one worker process runs at the same time.
+   * @default 1
+   */
+  concurrency?: number;
+  /**
+   * Attempts Bull makes for one export before it is marked `failed`.
+   * @default 3
+   */
+  attempts?: number;
+  /**
+   * Delay before a retry (exponential backoff base).
+   * @default '5s'
+   */
+  retryDelay?: Duration;
+  /**
+   * How long a completed export can be downloaded; the file is deleted afterwards.
+   * @default '24h'
+   */
+  downloadTtl?: Duration;
+  /**
+   * Wait after a completed export before another may be requested.
+   * @default '24h'
+   */
+  cooldown?: Duration;
+  /**
+   * Roles allowed to request, list and read exports.
+   * @default ['owner', 'admin']
+   */
+  allowedRoles?: string[];
+  /**
+   * Email confirmation before processing starts.
+   * @default { required: false, ttl: '24h' }
+   */
+  confirmation?: { required?: boolean; ttl?: Duration };
+  /**
+   * Resolves the principal of an HTTP request.
+   * @default (req) => req.user
+   */
+  principal?: (req: any) => ExportPrincipal | undefined | null;
+}
+
+/**
+ * Switches that change the module graph. They sit next to the options in `forRoot()` and at the
+ * top level of `forRootAsync()`.
+ * @publicApi
+ */
+export interface ExportModuleExtras {
+  /**
+   * Register the module globally.
+   * @default false
+   */
+  isGlobal?: boolean;
+  /**
+   * Run export jobs in this process. `false` makes an API-only process that only enqueues.
+   * @default true
+   */
+  worker?: boolean;
+  /**
+   * Name of the host's TypeORM DataSource that holds the exportable entities and `data_exports`.
+   * @default 'default'
+   */
+  dataSource?: string;
+}
+
+/** Options after defaults are merged and values validated. @internal */
+export interface ResolvedExportOptions {
+  secret: string;
+  redis?: string | RedisOptions;
+  storage: ExportStorage;
+  batchSize: number;
+  compressionLevel: number;
+  concurrency: number;
+  attempts: number;
+  retryDelayMs: number;
+  downloadTtlMs: number;
+  cooldownMs: number;
+  allowedRoles: readonly string[];
+  confirmation: { required: boolean; ttlMs: number };
+  principal: (req: any) => ExportPrincipal | undefined | null;
+}

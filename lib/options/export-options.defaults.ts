@@ -1,0 +1,18 @@
+/**
+ * The single source of option defaults (see `ExportModuleOptions` for each field).
+ * @publicApi
+ */
+export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
+  storagePath: './var/exports',
+  batchSize: 5000,
+  compressionLevel: 6,
+  concurrency: 1,
+  attempts: 3,
+  retryDelay: '5s',
+  downloadTtl: '24h',
+  cooldown: '24h',
+  allowedRoles: Object.freeze(['owner', 'admin']),
+  confirmationRequired: false,
+  confirmationTtl: '24h',
+  minSecretLength: 32,
+} as const);

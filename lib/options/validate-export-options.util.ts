@@ -1,0 +1,82 @@
+import { ExportStorage } from '../storage/export.storage';
+import { LocalDiskStorage } from '../storage/local-disk.storage';
+import { InvalidExportOptionsError } from '../errors/export.error';
+import { ExportMessages } from '../export.messages';
+import { parseDuration } from '../utils/duration.util';
+import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
+import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidExportOptionsError(ExportMessages.optionOutOfRange(name, min, max, value));
+  }
+  return value;
+}
+
+function duration(name: string, value: unknown, fallback: string): number {
+  const ms = parseDuration(value ?? fallback);
+  if (ms === undefined) {
+    throw new InvalidExportOptionsError(ExportMessages.badDuration(name, value));
+  }
+  return ms;
+}
+
+/**
+ * Merges the defaults into the module options and validates every value. Throws
+ * `InvalidExportOptionsError` naming the option at fault.
+ * @internal
+ */
+export function resolveExportOptions(options: ExportModuleOptions | undefined): ResolvedExportOptions {
+  if (!options || typeof options !== 'object') {
+    throw new InvalidExportOptionsError(ExportMessages.missingOptions());
+  }
+  const { secret } = options;
+  if (typeof secret !== 'string' || secret.length === 0) {
+    throw new InvalidExportOptionsError(ExportMessages.missingSecret());
+  }
+  if (secret.length < D.minSecretLength) {
+    throw new InvalidExportOptionsError(ExportMessages.shortSecret(D.minSecretLength, secret.length));
+  }
+  const storage = options.storage ?? new LocalDiskStorage(D.storagePath);
+  if (!(storage instanceof ExportStorage) && !isStorageLike(storage)) {
+    throw new InvalidExportOptionsError(ExportMessages.unknownStorage(storage));
+  }
+  if (options.redis !== undefined && typeof options.redis !== 'string' && typeof options.redis !== 'object') {
+    throw new InvalidExportOptionsError(ExportMessages.badRedis());
+  }
+  const allowedRoles = options.allowedRoles ?? [...D.allowedRoles];
+  if (!Array.isArray(allowedRoles) || allowedRoles.some((r) => typeof r !== 'string' || !r)) {
+    throw new InvalidExportOptionsError(ExportMessages.badRoles());
+  }
+  if (options.principal !== undefined && typeof options.principal !== 'function') {
+    throw new InvalidExportOptionsError(ExportMessages.badPrincipal());
+  }
+  return Object.freeze({
+    secret,
+    redis: options.redis,
+    storage,
+    batchSize: integer('batchSize', options.batchSize, D.batchSize, 1, 1_000_000),
+    compressionLevel: integer('compressionLevel', options.compressionLevel, D.compressionLevel, 0, 9),
+    concurrency: integer('concurrency', options.concurrency, D.concurrency, 1, 64),
+    attempts: integer('attempts', options.attempts, D.attempts, 1, 100),
+    retryDelayMs: duration('retryDelay', options.retryDelay, D.retryDelay),
+    downloadTtlMs: duration('downloadTtl', options.downloadTtl, D.downloadTtl),
+    cooldownMs: duration('cooldown', options.cooldown, D.cooldown),
+    allowedRoles: Object.freeze([...allowedRoles]),
+    confirmation: Object.freeze({
+      required: options.confirmation?.required ?? D.confirmationRequired,
+      ttlMs: duration('confirmation.ttl', options.confirmation?.ttl, D.confirmationTtl),
+    }),
+    principal: options.principal ?? ((req: any) => req?.user),
+  });
+}
+
+function isStorageLike(value: unknown): value is ExportStorage {
+  const s = value as Record<string, unknown> | null;
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    ['put', 'get', 'stat', 'delete'].every((m) => typeof s[m] === 'function')
+  );
+}

@@ -1,0 +1,205 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { PassThrough, Transform } from 'node:stream';
+import type { Job } from 'bull';
+import { DataSource, In, Repository } from 'typeorm';
+import { ArchiveWriter } from '../archive/archive.writer';
+import { JsonArchiveWriter } from '../archive/json-archive.writer';
+import { ZipArchiveWriter } from '../archive/zip-archive.writer';
+import { ExportClock } from '../clock/export.clock';
+import { DataExport } from '../entities/data-export.entity';
+import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import { ExportError } from '../errors/export.error';
+import { ExportMessages } from '../export.messages';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ExportCategory } from '../registry/export-category.interface';
+import { ExportRegistry } from '../registry/export.registry';
+import { ExportReader } from '../source/export.reader';
+import type { ExportJobData } from './export-job.interface';
+
+/** Minimum time between two progress writes to the database. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/** Thrown inside a run when the export left `processing` (cancelled): stops without retry. */
+class ExportStoppedSignal extends Error {}
+
+/** Counts and hashes the bytes that pass through: the downloadable archive's size and sha256. */
+class DigestStream extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+/**
+ * Builds one export's archive: reads every category of the account from one snapshot, writes
+ * the archive to storage atomically, and records the result. A failure is recorded without row
+ * data or secrets, the partial file is removed, and Bull retries per the `attempts` option.
+ * @internal
+ */
+@Injectable()
+export class ExportProcessor {
+  private readonly logger = new Logger('ExportProcessor');
+
+  constructor(
+    @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
+    private readonly registry: ExportRegistry,
+    private readonly clock: ExportClock,
+  ) {}
+
+  private get repo(): Repository<DataExport> {
+    return this.dataSource.getRepository(DataExport);
+  }
+
+  async process(job: Job<ExportJobData>): Promise<void> {
+    const { exportId } = job.data;
+    const started = await this.transition(exportId, [ExportStatus.Confirmed, ExportStatus.Processing], {
+      status: ExportStatus.Processing,
+      startedAt: this.clock.now(),
+      heartbeatAt: this.clock.now(),
+      error: null,
+      attempts: job.attemptsMade + 1,
+    });
+    if (!started) {
+      this.logger.log(`Export ${exportId} is no longer queued; job skipped`);
+      return;
+    }
+    const row = await this.repo.findOneByOrFail({ id: exportId });
+    const progress = { category: undefined as string | undefined };
+    try {
+      await this.build(row, job, progress);
+    } catch (err) {
+      await this.fail(row, job, err, progress.category);
+      if (err instanceof ExportStoppedSignal) return;
+      throw err instanceof ExportError ? err : new ExportError(describeFailure(err, progress.category));
+    }
+  }
+
+  private async build(row: DataExport, job: Job<ExportJobData>, progress: { category?: string }): Promise<void> {
+    const categories = this.selectCategories(row);
+    const writer: ArchiveWriter = row.format === ExportFormat.Json ? new JsonArchiveWriter() : new ZipArchiveWriter();
+    const reader = new ExportReader(
+      this.dataSource,
+      { accountId: row.accountId, userId: row.requestedBy },
+      row.filters ?? {},
+      this.options.batchSize,
+    );
+    const storageKey = `${row.id}.${writer.extension}`;
+    await reader.open();
+    try {
+      let estimated = 0;
+      for (const category of categories) {
+        progress.category = category.name;
+        estimated += await reader.count(category);
+      }
+      await this.repo.update({ id: row.id }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 });
+
+      let done = 0;
+      let lastWrite = 0;
+      const onBatch = async (category: ExportCategory, rows: number): Promise<void> => {
+        done += rows;
+        progress.category = category.name;
+        const now = Date.now();
+        if (now - lastWrite < PROGRESS_INTERVAL_MS) return;
+        lastWrite = now;
+        const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
+        const still = await this.transition(row.id, [ExportStatus.Processing], {
+          rowsDone: done,
+          percent,
+          currentCategory: category.name,
+          heartbeatAt: this.clock.now(),
+        });
+        if (!still) throw new ExportStoppedSignal();
+        await job.progress(percent);
+      };
+
+      const digest = new DigestStream();
+      const stored = this.options.storage.put(storageKey, digest);
+      stored.catch(() => undefined);
+      try {
+        const exportedAt = this.clock.now();
+        const summaries = await writer.write(
+          { exportRow: row, categories, reader, dataSource: this.dataSource, exportedAt, compressionLevel: this.options.compressionLevel, onBatch },
+          digest,
+        );
+        await stored;
+        progress.category = undefined;
+        const completedAt = this.clock.now();
+        const completed = await this.transition(row.id, [ExportStatus.Processing], {
+          status: ExportStatus.Completed,
+          completedAt,
+          expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
+          storageKey,
+          size: digest.bytes,
+          sha256: digest.hash.digest('hex'),
+          counts: Object.fromEntries(summaries.map((s) => [s.name, s.rows])),
+          rowsDone: done,
+          percent: 100,
+          currentCategory: null,
+          heartbeatAt: completedAt,
+        });
+        if (!completed) {
+          await this.options.storage.delete(storageKey);
+          throw new ExportStoppedSignal();
+        }
+        await job.progress(100);
+        this.logger.log(`Export ${row.id} completed: ${done} rows, ${digest.bytes} bytes`);
+      } catch (err) {
+        digest.destroy(err as Error);
+        await stored.catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private selectCategories(row: DataExport): ExportCategory[] {
+    const all = this.registry.getCategories();
+    const wanted = row.filters?.categories;
+    return wanted && wanted.length > 0 ? all.filter((c) => wanted.includes(c.name)) : [...all];
+  }
+
+  private async fail(row: DataExport, job: Job<ExportJobData>, err: unknown, category?: string): Promise<void> {
+    if (err instanceof ExportStoppedSignal) {
+      this.logger.log(`Export ${row.id} stopped: it left the processing state`);
+      return;
+    }
+    const message = describeFailure(err, category);
+    const attempts = job.opts.attempts ?? 1;
+    const final = job.attemptsMade + 1 >= attempts;
+    this.logger.error(`Export ${row.id} failed (attempt ${job.attemptsMade + 1} of ${attempts}): ${message}`);
+    await this.transition(
+      row.id,
+      [ExportStatus.Processing],
+      final
+        ? { status: ExportStatus.Failed, error: message, activeSlot: null, currentCategory: null }
+        : { status: ExportStatus.Confirmed, error: message },
+    ).catch(() => undefined);
+  }
+
+  /** Conditional update: applies `set` only while the export is in one of `from`. */
+  private async transition(id: string, from: ExportStatus[], set: Partial<DataExport>): Promise<boolean> {
+    const result = await this.repo.update({ id, status: In(from) }, set);
+    return (result.affected ?? 0) > 0;
+  }
+}
+
+/**
+ * A failure message safe to store and show: our own messages as they are; for anything else
+ * (driver errors can quote row values) only the error's class and code.
+ */
+export function describeFailure(err: unknown, category?: string): string {
+  if (err instanceof ExportError) return err.message;
+  const e = err as { name?: unknown; code?: unknown } | null;
+  const name = typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error';
+  const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? String(e.code) : '';
+  const reason = /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? `${name} ${code}` : name;
+  return category ? ExportMessages.categoryFailed(category, reason) : ExportMessages.archiveFailed(reason);
+}

@@ -1,0 +1,37 @@
+import type { EntityMetadata } from 'typeorm';
+import type { ExportScopeFn } from '../decorators/exportable.decorator';
+import type { RedactFn } from '../decorators/redact.decorator';
+
+/** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
+export type ColumnMetadata = EntityMetadata['columns'][number];
+
+/** How a category's rows are tied to the account. @internal */
+export type ResolvedScope =
+  | { kind: 'column'; column: ColumnMetadata }
+  | { kind: 'relation'; path: string[]; column: ColumnMetadata }
+  | { kind: 'fn'; fn: ExportScopeFn };
+
+/** One exported field of a category, in archive order. @publicApi */
+export interface ExportFieldPlan {
+  /** Property name: the key in the NDJSON rows. */
+  readonly key: string;
+  readonly column: ColumnMetadata;
+  readonly mask?: { mode: 'last4' } | { mode: 'fn'; fn: RedactFn };
+}
+
+/**
+ * One category of the archive, as the registry resolved it at boot.
+ * @publicApi
+ */
+export interface ExportCategory {
+  readonly name: string;
+  readonly description?: string;
+  readonly order: number;
+  readonly target: Function;
+  readonly metadata: EntityMetadata;
+  readonly scope: ResolvedScope;
+  readonly timestamp?: ColumnMetadata;
+  readonly fields: readonly ExportFieldPlan[];
+  /** Columns left out: by `@Redact()` or because their name means a credential. */
+  readonly omitted: readonly { key: string; reason: 'redact' | 'sensitive-name' }[];
+}

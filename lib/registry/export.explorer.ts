@@ -1,0 +1,160 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { DataSource, EntityMetadata } from 'typeorm';
+import { ExportRegistryError } from '../errors/export.error';
+import { ExportMessages } from '../export.messages';
+import { EXPORT_DATA_SOURCE } from '../export.internal-constants';
+import { DataExport } from '../entities/data-export.entity';
+import { ExportMetadataAccessor } from './export-metadata.accessor';
+import { ExportRegistry } from './export.registry';
+import type { ExportableOptions } from '../decorators/exportable.decorator';
+import type { ColumnMetadata, ExportCategory, ExportFieldPlan, ResolvedScope } from './export-category.interface';
+import { isSensitiveName } from './sensitive-name.util';
+
+const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * Discovers every `@Exportable` entity of the host DataSource at boot, resolves its scope,
+ * timestamp and fields, and refuses to boot on a misconfiguration.
+ * @internal
+ */
+@Injectable()
+export class ExportExplorer implements OnModuleInit {
+  private readonly logger = new Logger('ExportModule');
+
+  constructor(
+    @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly accessor: ExportMetadataAccessor,
+    private readonly registry: ExportRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.dataSource.hasMetadata(DataExport)) {
+      throw new ExportRegistryError(ExportMessages.missingDataExportEntity());
+    }
+    const categories = this.explore();
+    this.registry.setCategories(categories);
+    const bySensitiveName = categories.flatMap((c) =>
+      c.omitted.filter((o) => o.reason === 'sensitive-name').map((o) => `${c.metadata.name}.${o.key}`),
+    );
+    if (bySensitiveName.length > 0) {
+      this.logger.log(
+        `Redacted by name (opt a field in with @ExportField({ sensitive: false })): ${bySensitiveName.join(', ')}`,
+      );
+    }
+  }
+
+  explore(): ExportCategory[] {
+    const seen = new Map<string, string>();
+    const categories: ExportCategory[] = [];
+    for (const metadata of this.dataSource.entityMetadatas) {
+      if (typeof metadata.target !== 'function') continue;
+      const options = this.accessor.getExportable(metadata.target);
+      if (!options) continue;
+      const category = this.buildCategory(metadata, options);
+      const first = seen.get(category.name);
+      if (first) {
+        throw new ExportRegistryError(ExportMessages.duplicateCategory(category.name, first, metadata.name));
+      }
+      seen.set(category.name, metadata.name);
+      categories.push(category);
+    }
+    return categories;
+  }
+
+  private buildCategory(metadata: EntityMetadata, options: ExportableOptions): ExportCategory {
+    const entity = metadata.name;
+    if (typeof options.category !== 'string' || !CATEGORY_NAME.test(options.category)) {
+      throw new ExportRegistryError(ExportMessages.badCategoryName(entity, options.category));
+    }
+    if (metadata.primaryColumns.length === 0) {
+      throw new ExportRegistryError(ExportMessages.noPrimaryKey(entity));
+    }
+    const timestamp = options.timestamp ? this.findColumn(metadata, options.timestamp) : undefined;
+    if (options.timestamp && !timestamp) {
+      throw new ExportRegistryError(ExportMessages.unknownTimestamp(entity, options.timestamp));
+    }
+    return {
+      name: options.category,
+      description: options.description,
+      order: options.order ?? 0,
+      target: metadata.target as Function,
+      metadata,
+      scope: this.resolveScope(metadata, options),
+      timestamp,
+      ...this.planFields(metadata),
+    };
+  }
+
+  private resolveScope(metadata: EntityMetadata, options: ExportableOptions): ResolvedScope {
+    const { scope } = options;
+    const entity = metadata.name;
+    if (typeof scope === 'function') return { kind: 'fn', fn: scope };
+    if (typeof scope !== 'string' || scope.length === 0) {
+      throw new ExportRegistryError(ExportMessages.missingScope(entity));
+    }
+    const segments = scope.split('.');
+    if (segments.length === 1) {
+      const column = this.findColumn(metadata, scope);
+      if (!column) throw new ExportRegistryError(ExportMessages.unknownScopeColumn(entity, scope));
+      return { kind: 'column', column };
+    }
+    let current = metadata;
+    const path: string[] = [];
+    for (const segment of segments.slice(0, -1)) {
+      const relation = current.relations.find((r) => r.propertyPath === segment);
+      if (!relation) {
+        throw new ExportRegistryError(ExportMessages.unknownScopeRelation(entity, scope, segment, current.name));
+      }
+      path.push(segment);
+      current = relation.inverseEntityMetadata;
+    }
+    const last = segments[segments.length - 1];
+    const column = this.findColumn(current, last);
+    if (!column) {
+      throw new ExportRegistryError(ExportMessages.unknownScopeColumn(`${entity} (via ${current.name})`, scope));
+    }
+    return { kind: 'relation', path, column };
+  }
+
+  private planFields(metadata: EntityMetadata): Pick<ExportCategory, 'fields' | 'omitted'> {
+    const target = metadata.target as Function;
+    const decorated = new Set(this.accessor.getFieldKeys(target));
+    for (const key of decorated) {
+      if (!this.findColumn(metadata, key)) {
+        const field = this.accessor.getField(target, key);
+        const name = field?.redact ? '@Redact()' : '@ExportField()';
+        throw new ExportRegistryError(ExportMessages.fieldNotColumn(metadata.name, key, name));
+      }
+    }
+    const fields: ExportFieldPlan[] = [];
+    const omitted: ExportCategory['omitted'][number][] = [];
+    for (const column of metadata.columns) {
+      const key = fieldKey(column);
+      const field = decorated.has(key) ? this.accessor.getField(target, key) : undefined;
+      const redact = field?.redact;
+      if (redact?.mode === 'omit') {
+        omitted.push({ key, reason: 'redact' });
+      } else if (redact) {
+        fields.push({ key, column, mask: redact });
+      } else if (!field?.allowSensitiveName && (isSensitiveName(key) || isSensitiveName(column.databaseName))) {
+        omitted.push({ key, reason: 'sensitive-name' });
+      } else {
+        fields.push({ key, column });
+      }
+    }
+    return { fields, omitted };
+  }
+
+  private findColumn(metadata: EntityMetadata, name: string): ColumnMetadata | undefined {
+    return metadata.columns.find((c) => c.propertyPath === name) ?? metadata.columns.find((c) => c.databaseName === name);
+  }
+}
+
+/**
+ * The key of a column in the rows: its property path, or for a relation's own join column
+ * (no property of its own) its database name, e.g. `ticketId`.
+ */
+function fieldKey(column: ColumnMetadata): string {
+  const relation = column.relationMetadata;
+  return relation && column.propertyName === relation.propertyName ? column.databaseName : column.propertyPath;
+}

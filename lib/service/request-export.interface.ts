@@ -1,0 +1,15 @@
+import type { ExportFormat } from '../enums/export-status.enum';
+
+/**
+ * What a principal asks for. Every field is optional: the default is every category, as ZIP.
+ * @publicApi
+ */
+export interface RequestExportInput {
+  format?: ExportFormat | 'zip' | 'json';
+  categories?: string[];
+  /** ISO-8601; rows whose timestamp column is at or after it. */
+  since?: string;
+  /** ISO-8601; rows whose timestamp column is before it. */
+  until?: string;
+  includeDeleted?: boolean;
+}

@@ -1,0 +1,195 @@
+import type { Readable } from 'node:stream';
+import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
+import type { ColumnMetadata, ExportCategory } from '../registry/export-category.interface';
+import type { ExportFilters } from '../entities/data-export.entity';
+import type { ExportSubject } from '../service/export-principal.interface';
+
+const ALIAS = 'x';
+const CURSOR = 'data_export_cursor';
+const SQLITE_BIGINT = new Set(['bigint', 'int8', 'unsigned big int']);
+const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
+
+/** How a database is read: a server-side cursor, a driver stream, or keyset pages. @internal */
+export type ReadStrategy = 'cursor' | 'stream' | 'keyset';
+
+/**
+ * Reads the rows of an account, category by category, in batches, from one consistent snapshot
+ * where the database offers one. PostgreSQL: a READ ONLY REPEATABLE READ transaction and a
+ * server-side cursor (`DECLARE … CURSOR`, `FETCH n`). MySQL/MariaDB: a READ ONLY transaction
+ * `WITH CONSISTENT SNAPSHOT` and the driver's row stream. Others (SQLite): keyset pages over the
+ * primary key, each its own statement.
+ * @internal
+ */
+export class ExportReader {
+  readonly strategy: ReadStrategy;
+  private queryRunner?: QueryRunner;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly subject: ExportSubject,
+    private readonly filters: ExportFilters,
+    private readonly batchSize: number,
+  ) {
+    const type = dataSource.options.type;
+    this.strategy = type === 'postgres' ? 'cursor' : type === 'mysql' || type === 'mariadb' ? 'stream' : 'keyset';
+  }
+
+  /** Opens the connection and, where supported, the read-only snapshot transaction. */
+  async open(): Promise<void> {
+    this.queryRunner = this.dataSource.createQueryRunner('slave');
+    await this.queryRunner.connect();
+    if (this.strategy === 'cursor') {
+      await this.queryRunner.query('START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    } else if (this.strategy === 'stream') {
+      await this.queryRunner.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await this.queryRunner.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    }
+  }
+
+  /** Ends the snapshot and releases the connection. Safe to call twice. */
+  async close(): Promise<void> {
+    const qr = this.queryRunner;
+    this.queryRunner = undefined;
+    if (!qr || qr.isReleased) return;
+    try {
+      if (this.strategy !== 'keyset') await qr.query('ROLLBACK');
+    } finally {
+      await qr.release();
+    }
+  }
+
+  /** Rows the category will yield for this subject and filters. */
+  async count(category: ExportCategory): Promise<number> {
+    return this.baseQuery(category).getCount();
+  }
+
+  /** The category's rows as raw driver values keyed by field key, in primary-key order. */
+  async *batches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+    if (this.strategy === 'cursor') yield* this.cursorBatches(category);
+    else if (this.strategy === 'stream') yield* this.streamBatches(category);
+    else yield* this.keysetBatches(category);
+  }
+
+  private async *cursorBatches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+    const qr = this.runner();
+    const [sql, params] = this.selectQuery(category).getQueryAndParameters();
+    await qr.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, params);
+    try {
+      for (;;) {
+        const rows: ObjectLiteral[] = await qr.query(`FETCH FORWARD ${this.batchSize} FROM ${CURSOR}`);
+        if (rows.length > 0) yield rows;
+        if (rows.length < this.batchSize) break;
+      }
+    } finally {
+      await qr.query(`CLOSE ${CURSOR}`);
+    }
+  }
+
+  private async *streamBatches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+    const [sql, params] = this.selectQuery(category).getQueryAndParameters();
+    const stream: Readable = await this.runner().stream(sql, params);
+    let batch: ObjectLiteral[] = [];
+    try {
+      for await (const row of stream) {
+        batch.push(row);
+        if (batch.length >= this.batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  private async *keysetBatches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+    const keys = category.metadata.primaryColumns;
+    let last: unknown[] | undefined;
+    for (;;) {
+      const qb = this.selectQuery(category).limit(this.batchSize);
+      if (last) {
+        const cols = keys.map((c) => this.column(c.databaseName));
+        const params = Object.fromEntries(last.map((v, i) => [`__k${i}`, v]));
+        const lhs = cols.length === 1 ? cols[0] : `(${cols.join(', ')})`;
+        const rhs = cols.length === 1 ? ':__k0' : `(${cols.map((_, i) => `:__k${i}`).join(', ')})`;
+        qb.andWhere(`${lhs} > ${rhs}`, params);
+      }
+      const [sql, params] = qb.getQueryAndParameters();
+      const rows: ObjectLiteral[] = await this.runner().query(sql, params);
+      if (rows.length > 0) {
+        const tail = rows[rows.length - 1];
+        last = keys.map((_, i) => tail[`k${i}`]);
+        yield rows;
+      }
+      if (rows.length < this.batchSize) break;
+    }
+  }
+
+  /**
+   * The scoped, filtered query with the exported columns selected as `f0…fn` and the primary
+   * key as `k0…kn`, ordered by the primary key.
+   */
+  private selectQuery(category: ExportCategory): SelectQueryBuilder<ObjectLiteral> {
+    const qb = this.baseQuery(category);
+    qb.select([]);
+    category.fields.forEach((f, i) => qb.addSelect(this.selectExpression(f.column), `f${i}`));
+    category.metadata.primaryColumns.forEach((c, i) => {
+      qb.addSelect(this.selectExpression(c), `k${i}`);
+      qb.addOrderBy(this.column(c.databaseName), 'ASC');
+    });
+    return qb;
+  }
+
+  private baseQuery(category: ExportCategory): SelectQueryBuilder<ObjectLiteral> {
+    const qb = this.dataSource.createQueryBuilder(category.target, ALIAS, this.runner());
+    const { scope, timestamp } = category;
+    if (scope.kind === 'column') {
+      qb.where(`${this.column(scope.column.databaseName)} = :__account`, { __account: this.subject.accountId });
+    } else if (scope.kind === 'relation') {
+      let from = ALIAS;
+      scope.path.forEach((segment, i) => {
+        qb.innerJoin(`${from}.${segment}`, `scope${i}`);
+        from = `scope${i}`;
+      });
+      qb.where(`${this.column(scope.column.databaseName, from)} = :__account`, {
+        __account: this.subject.accountId,
+      });
+    } else {
+      // A scope function may call where(); it runs first so our filters are added to it.
+      scope.fn(qb, { ...this.subject });
+    }
+    const driver = this.dataSource.driver;
+    if (timestamp && this.filters.since) {
+      qb.andWhere(`${this.column(timestamp.databaseName)} >= :__since`, {
+        __since: driver.preparePersistentValue(new Date(this.filters.since), timestamp),
+      });
+    }
+    if (timestamp && this.filters.until) {
+      qb.andWhere(`${this.column(timestamp.databaseName)} < :__until`, {
+        __until: driver.preparePersistentValue(new Date(this.filters.until), timestamp),
+      });
+    }
+    if (this.filters.includeDeleted) qb.withDeleted();
+    return qb;
+  }
+
+  /**
+   * SQLite drivers return 64-bit integers as JS numbers, losing precision past 2^53: such
+   * columns are read as text, so the archive holds them exactly.
+   */
+  private selectExpression(column: ColumnMetadata): string {
+    const name = this.column(column.databaseName);
+    return SQLITE_TYPES.has(this.dataSource.options.type) && SQLITE_BIGINT.has(String(column.type).toLowerCase()) ? `CAST(${name} AS TEXT)` : name;
+  }
+
+  private column(name: string, alias = ALIAS): string {
+    const { driver } = this.dataSource;
+    return `${driver.escape(alias)}.${driver.escape(name)}`;
+  }
+
+  private runner(): QueryRunner {
+    if (!this.queryRunner) throw new Error('ExportReader is not open');
+    return this.queryRunner;
+  }
+}
