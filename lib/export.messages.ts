@@ -41,7 +41,7 @@ export const ExportMessages = {
   missingDataExportEntity: () =>
     'The DataExport entity is not part of the DataSource. Add ...DATA_EXPORT_ENTITIES to TypeOrmModule.forRoot({ entities }) or set autoLoadEntities: true.',
   categoryFailed: (category: string, reason: string) =>
-    `Export failed while reading category "${category}" (${reason}). It will be retried; see the worker logs for the error code.`,
+    `Export failed while reading category "${category}" (${reason}).`,
   archiveFailed: (reason: string) => `Export failed while writing the archive (${reason}).`,
 };
 
