@@ -10,6 +10,12 @@ export const EXPORT_QUEUE = 'data-export';
  */
 export const EXPORT_JOB = 'build-archive';
 
+/**
+ * Name of the repeatable job that expires exports and deletes their files.
+ * @publicApi
+ */
+export const EXPORT_SWEEP_JOB = 'sweep';
+
 /** Metadata key written by `@Exportable()`. */
 export const EXPORTABLE_METADATA = 'data-export:exportable';
 /** Class-level list of the property keys that carry field metadata. */

@@ -17,6 +17,10 @@ export const ExportMessages = {
     `ExportModule option "storage" is not an ExportStorage: ${describe(value)}. Pass an instance of LocalDiskStorage or of a class extending ExportStorage.`,
   badRedis: () =>
     'ExportModule option "redis" must be a redis:// URL or an ioredis options object; omit it to use BullModule.forRoot().',
+  badBaseUrl: (value: unknown) =>
+    `ExportModule option "baseUrl" must be an absolute http(s) URL without query, such as 'https://app.example.com/api'; got ${describe(value)}.`,
+  badPath: (value: unknown) =>
+    `ExportModule option "path" must be a route path such as 'exports' or 'account/exports'; got ${describe(value)}.`,
   badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
 

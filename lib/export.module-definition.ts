@@ -2,11 +2,13 @@ import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ExportModuleExtras, ExportModuleOptions } from './options/export-module-options.interface';
 
 /** Extras' defaults: switches that shape the module graph. */
-export const DEFAULT_EXPORT_EXTRAS: Required<ExportModuleExtras> = {
+export const DEFAULT_EXPORT_EXTRAS = {
   isGlobal: false,
   worker: true,
+  http: true,
+  path: 'exports',
   dataSource: 'default',
-};
+} as const;
 
 /** @internal */
 export const {

@@ -3,7 +3,7 @@ import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ExportClock } from './clock/export.clock';
 import { EXPORT_QUEUE } from './export.constants';
-import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from './export.internal-constants';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS, EXPORT_ROUTE_PATH } from './export.internal-constants';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -21,6 +21,15 @@ import { ExportExplorer } from './registry/export.explorer';
 import { ExportRegistry } from './registry/export.registry';
 import { ExportService } from './service/export.service';
 import { ExportStorage } from './storage/export.storage';
+import { ExportPolicy } from './policy/export.policy';
+import { DefaultExportPolicy } from './policy/default-export.policy';
+import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
+import { ExportLinkSigner } from './links/export-link.signer';
+import { ExportEvents } from './service/export-events';
+import { ExportSweeper } from './lifecycle/export.sweeper';
+import { createExportController } from './http/export.controller';
+import { InvalidExportOptionsError } from './errors/export.error';
+import { ExportMessages } from './export.messages';
 
 /**
  * Holds the module options so that both `ExportModule` and the queue registration (whose
@@ -51,6 +60,8 @@ export class ExportModule extends ConfigurableModuleClass {
     const extras = {
       isGlobal: extrasInput.isGlobal ?? DEFAULT_EXPORT_EXTRAS.isGlobal,
       worker: extrasInput.worker ?? DEFAULT_EXPORT_EXTRAS.worker,
+      http: extrasInput.http ?? DEFAULT_EXPORT_EXTRAS.http,
+      path: normalizeRoutePath(extrasInput.path ?? DEFAULT_EXPORT_EXTRAS.path),
       dataSource: extrasInput.dataSource ?? DEFAULT_EXPORT_EXTRAS.dataSource,
     };
     const resolvedOptions: Provider = {
@@ -78,11 +89,17 @@ export class ExportModule extends ConfigurableModuleClass {
     const providers: Provider[] = [
       { provide: EXPORT_DATA_SOURCE, useExisting: getDataSourceToken(extras.dataSource) },
       { provide: ExportStorage, useFactory: (o: ResolvedExportOptions) => o.storage, inject: [EXPORT_RESOLVED_OPTIONS] },
+      { provide: EXPORT_ROUTE_PATH, useValue: extras.path },
+      { provide: ExportPolicy, useClass: extrasInput.policy ?? DefaultExportPolicy },
+      { provide: ExportNotifier, useClass: extrasInput.notifier ?? LoggingExportNotifier },
       ExportClock,
       ExportMetadataAccessor,
       ExportRegistry,
       ExportExplorer,
       ExportProducer,
+      ExportLinkSigner,
+      ExportEvents,
+      ExportSweeper,
       ExportService,
       ...(extras.worker ? [ExportProcessor, ExportWorker] : []),
     ];
@@ -90,8 +107,18 @@ export class ExportModule extends ConfigurableModuleClass {
       module: ExportModule,
       global: extras.isGlobal,
       imports: [optionsModule, queue],
+      controllers: extras.http ? [createExportController(extras.path)] : [],
       providers,
-      exports: [ExportService, ExportRegistry, ExportStorage, ExportProducer, ExportClock],
+      exports: [ExportService, ExportRegistry, ExportStorage, ExportProducer, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper],
     };
   }
+}
+
+/** `'/exports/'` → `'exports'`; refuses what is not a plain route path. */
+function normalizeRoutePath(path: unknown): string {
+  const trimmed = typeof path === 'string' ? path.replace(/^\/+|\/+$/g, '') : '';
+  if (!/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(trimmed)) {
+    throw new InvalidExportOptionsError(ExportMessages.badPath(path));
+  }
+  return trimmed;
 }

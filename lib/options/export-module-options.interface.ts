@@ -1,4 +1,7 @@
+import type { Type } from '@nestjs/common';
 import type { RedisOptions } from 'ioredis';
+import type { ExportNotifier } from '../notifier/export.notifier';
+import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../utils/duration.util';
 import type { ExportPrincipal } from '../service/export-principal.interface';
@@ -69,6 +72,34 @@ export interface ExportModuleOptions {
    */
   confirmation?: { required?: boolean; ttl?: Duration };
   /**
+   * Public origin (and path prefix) of the API, used to build the links sent to users:
+   * `<baseUrl>/<path>/<id>/download?token=…`.
+   * @default 'http://localhost:3000'
+   */
+  baseUrl?: string;
+  /**
+   * Lifetime of a download link; never later than the export's own expiry.
+   * @default '24h'
+   */
+  linkTtl?: Duration;
+  /**
+   * A processing export whose worker has not reported for this long is failed (or re-queued by
+   * Bull when its job is still alive), so it never holds the account's slot forever.
+   * @default '10m'
+   */
+  staleAfter?: Duration;
+  /**
+   * How often the sweeper runs (a Bull repeatable job, on worker processes).
+   * @default '1m'
+   */
+  sweepInterval?: Duration;
+  /**
+   * Also require the signed-in principal (of the export's account) to download; by default a
+   * valid download link is enough, since links arrive by email and open in a browser.
+   * @default false
+   */
+  downloadRequiresPrincipal?: boolean;
+  /**
    * Resolves the principal of an HTTP request.
    * @default (req) => req.user
    */
@@ -92,6 +123,26 @@ export interface ExportModuleExtras {
    */
   worker?: boolean;
   /**
+   * Serve the built-in HTTP endpoints. `false` leaves the controller out; the service still works.
+   * @default true
+   */
+  http?: boolean;
+  /**
+   * Route prefix of the built-in endpoints.
+   * @default 'exports'
+   */
+  path?: string;
+  /**
+   * The policy class (see `ExportPolicy`); usually a subclass of `DefaultExportPolicy`.
+   * @default DefaultExportPolicy
+   */
+  policy?: Type<ExportPolicy>;
+  /**
+   * The notifier class that sends confirmation and ready messages.
+   * @default LoggingExportNotifier
+   */
+  notifier?: Type<ExportNotifier>;
+  /**
    * Name of the host's TypeORM DataSource that holds the exportable entities and `data_exports`.
    * @default 'default'
    */
@@ -112,5 +163,10 @@ export interface ResolvedExportOptions {
   cooldownMs: number;
   allowedRoles: readonly string[];
   confirmation: { required: boolean; ttlMs: number };
+  baseUrl: string;
+  linkTtlMs: number;
+  downloadRequiresPrincipal: boolean;
+  staleAfterMs: number;
+  sweepIntervalMs: number;
   principal: (req: any) => ExportPrincipal | undefined | null;
 }

@@ -14,5 +14,9 @@ export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
   allowedRoles: Object.freeze(['owner', 'admin']),
   confirmationRequired: false,
   confirmationTtl: '24h',
+  baseUrl: 'http://localhost:3000',
+  linkTtl: '24h',
+  staleAfter: '10m',
+  sweepInterval: '1m',
   minSecretLength: 32,
 } as const);

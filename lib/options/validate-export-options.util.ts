@@ -68,8 +68,27 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
       required: options.confirmation?.required ?? D.confirmationRequired,
       ttlMs: duration('confirmation.ttl', options.confirmation?.ttl, D.confirmationTtl),
     }),
+    baseUrl: baseUrl(options.baseUrl),
+    downloadRequiresPrincipal: options.downloadRequiresPrincipal === true,
+    linkTtlMs: duration('linkTtl', options.linkTtl, D.linkTtl),
+    staleAfterMs: duration('staleAfter', options.staleAfter, D.staleAfter),
+    sweepIntervalMs: duration('sweepInterval', options.sweepInterval, D.sweepInterval),
     principal: options.principal ?? ((req: any) => req?.user),
   });
+}
+
+function baseUrl(value: unknown): string {
+  if (value === undefined) return D.baseUrl;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new InvalidExportOptionsError(ExportMessages.badBaseUrl(value));
+  }
+  return url.toString().replace(/\/+$/, '');
 }
 
 function isStorageLike(value: unknown): value is ExportStorage {

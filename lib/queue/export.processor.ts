@@ -15,10 +15,14 @@ import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportCategory } from '../registry/export-category.interface';
 import { ExportRegistry } from '../registry/export.registry';
+import { ExportLinkSigner } from '../links/export-link.signer';
+import { ExportNotifier } from '../notifier/export.notifier';
+import { requesterOf, toExportView } from '../service/export-view.util';
+import { ExportEvents } from '../service/export-events';
 import { ExportReader } from '../source/export.reader';
 import type { ExportJobData } from './export-job.interface';
 
-/** Minimum time between two progress writes to the database. */
+/** Minimum time between two progress events (Bull `job.progress`). */
 const PROGRESS_INTERVAL_MS = 1000;
 
 /** Thrown inside a run when the export left `processing` (cancelled): stops without retry. */
@@ -50,6 +54,9 @@ export class ExportProcessor {
     @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
     private readonly registry: ExportRegistry,
+    private readonly notifier: ExportNotifier,
+    private readonly links: ExportLinkSigner,
+    private readonly events: ExportEvents,
     private readonly clock: ExportClock,
   ) {}
 
@@ -71,6 +78,7 @@ export class ExportProcessor {
       return;
     }
     const row = await this.repo.findOneByOrFail({ id: exportId });
+    this.events.emit('status', row);
     const progress = { category: undefined as string | undefined };
     try {
       await this.build(row, job, progress);
@@ -101,13 +109,12 @@ export class ExportProcessor {
       await this.repo.update({ id: row.id }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 });
 
       let done = 0;
-      let lastWrite = 0;
+      let lastReport = 0;
+      // Each batch records progress with a conditional update: it is also the heartbeat, and
+      // finding the export no longer processing (cancelled) stops the run at this batch.
       const onBatch = async (category: ExportCategory, rows: number): Promise<void> => {
         done += rows;
         progress.category = category.name;
-        const now = Date.now();
-        if (now - lastWrite < PROGRESS_INTERVAL_MS) return;
-        lastWrite = now;
         const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
         const still = await this.transition(row.id, [ExportStatus.Processing], {
           rowsDone: done,
@@ -116,7 +123,11 @@ export class ExportProcessor {
           heartbeatAt: this.clock.now(),
         });
         if (!still) throw new ExportStoppedSignal();
-        await job.progress(percent);
+        if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+          lastReport = Date.now();
+          this.events.emit('progress', { ...row, status: ExportStatus.Processing, rowsDone: done, rowsEstimated: estimated, percent, currentCategory: category.name });
+          await job.progress(percent);
+        }
       };
 
       const digest = new DigestStream();
@@ -148,8 +159,10 @@ export class ExportProcessor {
           await this.options.storage.delete(storageKey);
           throw new ExportStoppedSignal();
         }
-        await job.progress(100);
         this.logger.log(`Export ${row.id} completed: ${done} rows, ${digest.bytes} bytes`);
+        const finished = await this.repo.findOneByOrFail({ id: row.id });
+        this.events.emit('status', finished);
+        await this.safely(() => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
       } catch (err) {
         digest.destroy(err as Error);
         await stored.catch(() => undefined);
@@ -175,13 +188,26 @@ export class ExportProcessor {
     const attempts = job.opts.attempts ?? 1;
     const final = job.attemptsMade + 1 >= attempts;
     this.logger.error(`Export ${row.id} failed (attempt ${job.attemptsMade + 1} of ${attempts}): ${message}`);
-    await this.transition(
+    const moved = await this.transition(
       row.id,
       [ExportStatus.Processing],
       final
         ? { status: ExportStatus.Failed, error: message, activeSlot: null, currentCategory: null }
         : { status: ExportStatus.Confirmed, error: message },
-    ).catch(() => undefined);
+    ).catch(() => false);
+    if (moved) this.events.emit('status', { ...row, status: final ? ExportStatus.Failed : ExportStatus.Confirmed, error: message });
+    if (moved && final) {
+      await this.safely(() => this.notifier.failed(toExportView({ ...row, status: ExportStatus.Failed, error: message }), requesterOf(row)));
+    }
+  }
+
+  /** Notifier errors are logged by name only and never fail the export. */
+  private async safely(call: () => Promise<void> | void): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.logger.error(`The export notifier failed: ${(err as Error)?.name ?? 'Error'}`);
+    }
   }
 
   /** Conditional update: applies `set` only while the export is in one of `from`. */

@@ -1,7 +1,8 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { EXPORT_JOB, EXPORT_QUEUE } from '../export.constants';
+import { EXPORT_JOB, EXPORT_QUEUE, EXPORT_SWEEP_JOB } from '../export.constants';
+import { ExportSweeper } from '../lifecycle/export.sweeper';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
@@ -21,11 +22,36 @@ export class ExportWorker implements OnApplicationBootstrap {
     @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue<ExportJobData>,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
     private readonly processor: ExportProcessor,
+    private readonly sweeper: ExportSweeper,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.queue
       .process(EXPORT_JOB, this.options.concurrency, (job) => this.processor.process(job))
       .catch((err: Error) => this.logger.error(`Export worker stopped: ${err.name}`));
+    this.queue
+      .process(EXPORT_SWEEP_JOB, 1, async () => {
+        await this.sweeper.sweep();
+      })
+      .catch((err: Error) => this.logger.error(`Export sweeper stopped: ${err.name}`));
+    await this.scheduleSweep();
+  }
+
+  /** One repeatable sweep job for all workers; a changed interval replaces the old schedule. */
+  private async scheduleSweep(): Promise<void> {
+    const every = this.options.sweepIntervalMs;
+    try {
+      for (const job of await this.queue.getRepeatableJobs()) {
+        if (job.name === EXPORT_SWEEP_JOB && Number(job.every) !== every) await this.queue.removeRepeatableByKey(job.key);
+      }
+      await this.queue.add(EXPORT_SWEEP_JOB, {} as ExportJobData, {
+        repeat: { every },
+        jobId: EXPORT_SWEEP_JOB,
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
+    } catch (err) {
+      this.logger.error(`Could not schedule the export sweeper: ${(err as Error).name}`);
+    }
   }
 }

@@ -15,10 +15,18 @@ export interface ExportView {
   size: number | null;
   sha256: string | null;
   error: string | null;
+  /** User id of the requester. */
+  requestedBy: string;
   createdAt: string;
   confirmedAt: string | null;
   startedAt: string | null;
   completedAt: string | null;
   expiresAt: string | null;
   downloadCount: number;
+  lastDownloadedAt: string | null;
+  /**
+   * A fresh signed link while the export is completed and downloadable; present only in
+   * `ExportService.get()` / `list()` answers, never in events.
+   */
+  downloadUrl?: string;
 }

@@ -1,40 +1,91 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, Repository } from 'typeorm';
+import type { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
+import { DataSource, In, IsNull, Not, Repository } from 'typeorm';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
 import {
   ExportAlreadyActiveException,
-  ExportCooldownException,
-  ExportForbiddenException,
   ExportInvalidRequestException,
+  ExportLinkExpiredException,
   ExportNotFoundException,
-  ExportUnauthenticatedException,
+  ExportNotReadyException,
 } from '../exceptions/export.exception';
+import { EXPORT_QUEUE } from '../export.constants';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import { ExportLinkSigner } from '../links/export-link.signer';
+import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import { ExportPolicy } from '../policy/export.policy';
 import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../registry/export.registry';
+import type { ByteRange } from '../storage/export.storage';
+import { isUniqueViolation } from '../utils/unique-violation.util';
+import type { ExportEvent } from './export-event.interface';
+import { ExportEvents } from './export-events';
 import type { ExportPrincipal } from './export-principal.interface';
 import type { ExportView } from './export-view.interface';
+import { requesterOf, toExportView } from './export-view.util';
 import type { RequestExportInput } from './request-export.interface';
-import { isUniqueViolation } from '../utils/unique-violation.util';
+
+/** Statuses a cancel turns into `cancelled`. */
+const CANCELLABLE = [ExportStatus.Pending, ExportStatus.Confirmed, ExportStatus.Processing];
+
+/** What describes a downloadable archive. @publicApi */
+export interface ExportDownloadInfo {
+  accountId: string;
+  /** @internal */
+  storageKey: string;
+  /** Size of the whole archive in bytes. */
+  size: number;
+  /** SHA-256 (hex) of the whole archive; the HTTP ETag. */
+  sha256: string;
+  /** A safe file name for `Content-Disposition`. */
+  fileName: string;
+  contentType: string;
+  export: ExportView;
+}
+
+/** An open download: the archive's bytes (or a range of them). @publicApi */
+export interface ExportDownload extends ExportDownloadInfo {
+  stream: Readable;
+  /** Bytes in `stream`. */
+  length: number;
+  /** The range served, when one was asked for. */
+  range?: ByteRange;
+}
 
 /**
- * The export API for code: request, read and list an account's exports. Every rule is enforced
- * here, whatever calls it.
+ * The export API for code: request, confirm, read, list, cancel and download an account's
+ * exports. Every rule is enforced here, whatever calls it (the built-in endpoints, a GraphQL
+ * resolver, a CLI).
  * @publicApi
  */
 @Injectable()
 export class ExportService {
+  private readonly logger = new Logger('ExportService');
+
   constructor(
     @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
+    @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue,
     private readonly registry: ExportRegistry,
     private readonly producer: ExportProducer,
+    private readonly policy: ExportPolicy,
+    private readonly links: ExportLinkSigner,
+    private readonly notifier: ExportNotifier,
+    private readonly events: ExportEvents,
     private readonly clock: ExportClock,
   ) {}
+
+  /** Lifecycle and progress events of every export, from every process. */
+  get events$(): Observable<ExportEvent> {
+    return this.events.events$;
+  }
 
   private get repo(): Repository<DataExport> {
     return this.dataSource.getRepository(DataExport);
@@ -43,58 +94,180 @@ export class ExportService {
   /**
    * Requests an export of the principal's account. It is queued at once, or waits for email
    * confirmation when `confirmation.required` is set.
-   * @throws ExportForbiddenException, ExportInvalidRequestException, ExportAlreadyActiveException,
-   *   ExportCooldownException, ExportQueueUnavailableException
+   * @throws ExportUnauthenticatedException, ExportForbiddenException, ExportInvalidRequestException,
+   *   ExportAlreadyActiveException, ExportCooldownException, ExportQueueUnavailableException
    */
   async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
-    const who = this.authorize(principal);
-    const { format, filters } = this.validateInput(input);
+    this.policy.assertCanManage(principal);
+    const { format, filters } = this.validateInput(input ?? {});
     const now = this.clock.now();
-    await this.assertNoCooldown(who.accountId, now);
+    const accountId = principal.accountId;
+
+    await this.releaseLapsedSlot(accountId, now);
+    const holder = await this.repo.findOne({ where: { activeSlot: accountId }, select: { id: true } });
+    if (holder) throw new ExportAlreadyActiveException(holder.id);
+    const lastCompleted = await this.repo.findOne({
+      where: { accountId, completedAt: Not(IsNull()) },
+      order: { completedAt: 'DESC' },
+    });
+    await this.policy.assertCanRequest(principal, { now, lastCompleted });
+
     const confirmed = !this.options.confirmation.required;
     const row = this.repo.create({
       id: randomUUID(),
-      accountId: who.accountId,
-      requestedBy: who.userId,
-      requesterEmail: who.email ?? null,
+      accountId,
+      requestedBy: principal.userId,
+      requesterEmail: typeof principal.email === 'string' ? principal.email.slice(0, 320) : null,
       status: confirmed ? ExportStatus.Confirmed : ExportStatus.Pending,
       format,
       filters,
-      activeSlot: who.accountId,
+      activeSlot: accountId,
+      rowsDone: 0,
+      rowsEstimated: null,
+      percent: 0,
+      attempts: 0,
+      downloadCount: 0,
       createdAt: now,
       confirmedAt: confirmed ? now : null,
     });
     try {
+      // The unique active slot makes this the race-safe check: of concurrent requests for one
+      // account, the database lets exactly one insert through.
       await this.repo.insert(row);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      const active = await this.repo.findOne({ where: { activeSlot: who.accountId }, select: { id: true } });
+      const active = await this.repo.findOne({ where: { activeSlot: accountId }, select: { id: true } });
       throw new ExportAlreadyActiveException(active?.id ?? null);
     }
+    this.events.emit('status', row);
     if (confirmed) {
-      try {
-        await this.producer.enqueue(row.id);
-      } catch (err) {
-        await this.repo.update(
-          { id: row.id },
-          { status: ExportStatus.Failed, activeSlot: null, error: 'The job queue was unavailable.' },
-        );
-        throw err;
-      }
+      await this.enqueueOrRelease(row);
+    } else {
+      await this.notify(() => this.notifier.confirmationRequested(toExportView(row), this.links.confirmationUrl(row), requesterOf(row)));
     }
     return toExportView(row);
   }
 
-  /** One export of the principal's account. @throws ExportNotFoundException */
+  /**
+   * Confirms a pending export with the token from its confirmation link, and queues it.
+   * Confirming twice is harmless.
+   * @throws ExportLinkInvalidException, ExportLinkExpiredException (the export then expires),
+   *   ExportNotFoundException, ExportQueueUnavailableException
+   */
+  async confirm(id: string, token: unknown): Promise<ExportView> {
+    try {
+      this.links.verify(String(id), 'confirm', token);
+    } catch (err) {
+      if (err instanceof ExportLinkExpiredException) {
+        await this.transition(String(id), [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null });
+      }
+      throw err;
+    }
+    const row = await this.repo.findOneBy({ id });
+    if (!row) throw new ExportNotFoundException();
+    if (row.status === ExportStatus.Pending) {
+      const now = this.clock.now();
+      const moved = await this.transition(id, [ExportStatus.Pending], { status: ExportStatus.Confirmed, confirmedAt: now });
+      if (moved) {
+        Object.assign(row, { status: ExportStatus.Confirmed, confirmedAt: now });
+        this.events.emit('status', row);
+        await this.enqueueOrRelease(row);
+        return toExportView(row);
+      }
+      return toExportView(await this.repo.findOneByOrFail({ id }));
+    }
+    if ([ExportStatus.Expired, ExportStatus.Cancelled, ExportStatus.Failed].includes(row.status)) {
+      throw new ExportLinkExpiredException('This export is no longer available. Request a new export.');
+    }
+    return toExportView(row);
+  }
+
+  /** One export of the principal's account, with a fresh download link when it is ready. */
   async get(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
-    return toExportView(await this.findOwned(this.authorize(principal), id));
+    this.policy.assertCanManage(principal);
+    return this.withLink(await this.findOwned(principal, id));
   }
 
   /** The account's exports, newest first. */
   async list(principal: ExportPrincipal | null | undefined, limit = 50): Promise<ExportView[]> {
-    const who = this.authorize(principal);
-    const rows = await this.repo.find({ where: { accountId: who.accountId }, order: { createdAt: 'DESC' }, take: limit });
-    return rows.map(toExportView);
+    this.policy.assertCanManage(principal);
+    const rows = await this.repo.find({
+      where: { accountId: principal.accountId },
+      order: { createdAt: 'DESC' },
+      take: Math.min(Math.max(1, limit), 200),
+    });
+    return rows.map((row) => this.withLink(row));
+  }
+
+  /**
+   * Cancels a pending, confirmed or processing export (a running job stops at its next batch),
+   * or deletes a completed one early (its file is removed; it becomes `expired`). Other states
+   * are left as they are.
+   */
+  async cancel(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
+    this.policy.assertCanManage(principal);
+    const row = await this.findOwned(principal, id);
+    const now = this.clock.now();
+    if (CANCELLABLE.includes(row.status)) {
+      if (await this.transition(id, CANCELLABLE, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null })) {
+        await this.removeJob(id);
+      }
+    } else if (row.status === ExportStatus.Completed) {
+      if (await this.transition(id, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null, expiresAt: now })) {
+        await this.deleteFile(row);
+      }
+    } else {
+      return toExportView(row);
+    }
+    const updated = await this.repo.findOneByOrFail({ id });
+    this.events.emit('status', updated);
+    return toExportView(updated);
+  }
+
+  /**
+   * Checks a download link and describes the archive it opens, without opening it (HTTP HEAD).
+   * @throws ExportLinkInvalidException, ExportLinkExpiredException, ExportNotFoundException,
+   *   ExportNotReadyException
+   */
+  async describeDownload(id: string, token: unknown): Promise<ExportDownloadInfo> {
+    this.links.verify(String(id), 'download', token);
+    const row = await this.repo.findOneBy({ id });
+    if (!row) throw new ExportNotFoundException();
+    if (row.status !== ExportStatus.Completed) {
+      if ([ExportStatus.Expired, ExportStatus.Cancelled].includes(row.status)) throw new ExportLinkExpiredException();
+      throw new ExportNotReadyException(row.status);
+    }
+    const now = this.clock.now();
+    if (!row.expiresAt || row.expiresAt.getTime() <= now.getTime() || !row.storageKey || row.size === null) {
+      throw new ExportLinkExpiredException();
+    }
+    const extension = row.format === ExportFormat.Json ? 'json' : 'zip';
+    return {
+      accountId: row.accountId,
+      storageKey: row.storageKey,
+      size: row.size,
+      sha256: row.sha256 ?? '',
+      fileName: `data-export-${safeName(row.accountId)}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
+      contentType: row.format === ExportFormat.Json ? 'application/json' : 'application/zip',
+      export: toExportView(row),
+    };
+  }
+
+  /**
+   * Opens a completed export for download with the token of a download link. `range` serves
+   * part of it (HTTP `Range`). Counts the download.
+   * @throws ExportLinkInvalidException, ExportLinkExpiredException, ExportNotFoundException,
+   *   ExportNotReadyException, ExportInvalidRequestException (a range outside the file)
+   */
+  async openDownload(id: string, token: unknown, range?: ByteRange): Promise<ExportDownload> {
+    const info = await this.describeDownload(id, token);
+    if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
+      throw new ExportInvalidRequestException('The requested range is outside the file.', { size: info.size });
+    }
+    const stream = await this.options.storage.get(info.storageKey, range);
+    await this.repo.increment({ id }, 'downloadCount', 1);
+    await this.repo.update({ id }, { lastDownloadedAt: this.clock.now() });
+    return { ...info, stream, length: range ? range.end - range.start + 1 : info.size, range };
   }
 
   /** @internal The stored row, scoped to the principal's account. */
@@ -104,26 +277,69 @@ export class ExportService {
     return row;
   }
 
-  /** Checks the principal is present and allowed; returns it. */
-  protected authorize(principal: ExportPrincipal | null | undefined): ExportPrincipal {
-    if (!principal || typeof principal.accountId !== 'string' || !principal.accountId || typeof principal.userId !== 'string') {
-      throw new ExportUnauthenticatedException();
+  /**
+   * Frees the account's slot when its holder has lapsed without the sweeper noticing yet: a
+   * completed export past its download window, or a pending one past the confirmation ttl.
+   */
+  private async releaseLapsedSlot(accountId: string, now: Date): Promise<void> {
+    const holder = await this.repo.findOneBy({ activeSlot: accountId });
+    if (!holder) return;
+    const lapsed =
+      (holder.status === ExportStatus.Completed && holder.expiresAt !== null && holder.expiresAt <= now) ||
+      (holder.status === ExportStatus.Pending && holder.createdAt.getTime() + this.options.confirmation.ttlMs <= now.getTime());
+    if (!lapsed) return;
+    if (await this.transition(holder.id, [holder.status], { status: ExportStatus.Expired, activeSlot: null })) {
+      if (holder.storageKey) await this.deleteFile(holder);
+      this.events.emit('status', { ...holder, status: ExportStatus.Expired, activeSlot: null });
     }
-    if (!this.options.allowedRoles.includes(principal.role)) throw new ExportForbiddenException();
-    return principal;
   }
 
-  private async assertNoCooldown(accountId: string, now: Date): Promise<void> {
-    const last = await this.repo.findOne({
-      where: { accountId, status: In([ExportStatus.Completed, ExportStatus.Expired]) },
-      order: { completedAt: 'DESC' },
-    });
-    if (!last?.completedAt) return;
-    if (last.status === ExportStatus.Completed && last.activeSlot) {
-      throw new ExportAlreadyActiveException(last.id);
+  private async enqueueOrRelease(row: DataExport): Promise<void> {
+    try {
+      await this.producer.enqueue(row.id);
+    } catch (err) {
+      await this.repo.update({ id: row.id }, { status: ExportStatus.Failed, activeSlot: null, error: 'The job queue was unavailable.' });
+      this.events.emit('status', { ...row, status: ExportStatus.Failed, activeSlot: null });
+      throw err;
     }
-    const availableAt = new Date(last.completedAt.getTime() + this.options.cooldownMs);
-    if (availableAt > now) throw new ExportCooldownException(availableAt, now);
+  }
+
+  private withLink(row: DataExport): ExportView {
+    const view = toExportView(row);
+    const now = this.clock.now();
+    if (row.status === ExportStatus.Completed && row.expiresAt && row.expiresAt > now) {
+      view.downloadUrl = this.links.downloadUrl(row);
+    }
+    return view;
+  }
+
+  /** Deletes an export's file and forgets its key. */
+  private async deleteFile(row: DataExport): Promise<void> {
+    if (!row.storageKey) return;
+    await this.options.storage.delete(row.storageKey);
+    await this.repo.update({ id: row.id }, { storageKey: null });
+  }
+
+  private async removeJob(id: string): Promise<void> {
+    try {
+      const job = await this.queue.getJob(id);
+      if (job && !(await job.isActive())) await job.remove();
+    } catch {
+      // The processor skips a job whose export is no longer queued, so a job left behind is harmless.
+    }
+  }
+
+  private async notify(call: () => Promise<void> | void): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.logger.error(`The export notifier failed: ${(err as Error)?.name ?? 'Error'}`);
+    }
+  }
+
+  private async transition(id: string, from: ExportStatus[], set: Partial<DataExport>): Promise<boolean> {
+    const result = await this.repo.update({ id, status: In(from) }, set);
+    return (result.affected ?? 0) > 0;
   }
 
   private validateInput(input: RequestExportInput): { format: ExportFormat; filters: ExportFilters } {
@@ -134,11 +350,10 @@ export class ExportService {
     const valid = this.registry.getCategoryNames();
     const categories = input.categories;
     if (categories !== undefined) {
-      const unknown = Array.isArray(categories) ? categories.filter((c) => !valid.includes(c)) : ['(not a list)'];
-      if (unknown.length > 0 || categories.length === 0) {
-        throw new ExportInvalidRequestException(`Unknown categories: ${unknown.join(', ') || '(none given)'}.`, {
-          validCategories: valid,
-        });
+      const unknown = Array.isArray(categories) ? categories.filter((c) => !valid.includes(c)) : [];
+      if (!Array.isArray(categories) || unknown.length > 0 || categories.length === 0) {
+        const what = unknown.length > 0 ? `Unknown categories: ${unknown.map((c) => JSON.stringify(String(c).slice(0, 64))).join(', ')}.` : 'categories must be a non-empty list.';
+        throw new ExportInvalidRequestException(`${what} Valid categories: ${valid.join(', ')}.`, { validCategories: valid });
       }
     }
     const since = parseDate('since', input.since);
@@ -150,7 +365,7 @@ export class ExportService {
     if (categories) filters.categories = [...new Set(categories)];
     if (since) filters.since = since.toISOString();
     if (until) filters.until = until.toISOString();
-    if (input.includeDeleted) filters.includeDeleted = true;
+    if (input.includeDeleted === true) filters.includeDeleted = true;
     return { format: format as ExportFormat, filters };
   }
 }
@@ -164,29 +379,7 @@ function parseDate(name: string, value: unknown): Date | undefined {
   return date;
 }
 
-/** The client view of an export row. @internal */
-export function toExportView(row: DataExport): ExportView {
-  const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-  return {
-    id: row.id,
-    status: row.status,
-    format: row.format,
-    filters: row.filters ?? {},
-    progress: {
-      percent: row.percent ?? 0,
-      rowsDone: row.rowsDone ?? 0,
-      rowsEstimated: row.rowsEstimated ?? null,
-      category: row.currentCategory ?? null,
-    },
-    counts: row.counts ?? null,
-    size: row.size ?? null,
-    sha256: row.sha256 ?? null,
-    error: row.error ?? null,
-    createdAt: row.createdAt.toISOString(),
-    confirmedAt: iso(row.confirmedAt),
-    startedAt: iso(row.startedAt),
-    completedAt: iso(row.completedAt),
-    expiresAt: iso(row.expiresAt),
-    downloadCount: row.downloadCount ?? 0,
-  };
+function safeName(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'account';
 }
+

@@ -1,0 +1,45 @@
+import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiPropertyOptional } from '../swagger.util';
+
+/**
+ * Body of `POST /exports`. Every field is optional: the default is every category, as ZIP.
+ * @publicApi
+ */
+export class CreateExportDto {
+  @ApiPropertyOptional({ enum: ['zip', 'json'], default: 'zip', description: 'Archive format.' })
+  @IsOptional()
+  @IsIn(['zip', 'json'])
+  format?: 'zip' | 'json';
+
+  @ApiPropertyOptional({ type: [String], description: 'Categories to include (default: all).' })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  categories?: string[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only rows at or after this time (categories with a timestamp).' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only rows before this time.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Include soft-deleted rows.' })
+  @IsOptional()
+  @IsBoolean()
+  includeDeleted?: boolean;
+}
+
+/** Query of the confirm and download links. @internal */
+export class TokenQueryDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  token?: string;
+}

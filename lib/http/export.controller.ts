@@ -1,0 +1,205 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Head,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  MessageEvent,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  Sse,
+  Type,
+  UseFilters,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { defer, distinctUntilChanged, from, interval, map, merge, Observable, startWith, switchMap, takeWhile, filter } from 'rxjs';
+import { ExportStatus } from '../enums/export-status.enum';
+import { ExportInvalidRequestException, ExportNotFoundException } from '../exceptions/export.exception';
+import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ExportPrincipal } from '../service/export-principal.interface';
+import type { ExportView } from '../service/export-view.interface';
+import { ExportService } from '../service/export.service';
+import { confirmedPage, confirmPage } from './confirm-page.util';
+import { CreateExportDto, TokenQueryDto } from './dto/create-export.dto';
+import { ExportExceptionFilter } from './export-exception.filter';
+import { contentDisposition, parseRange } from './range.util';
+import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
+
+const FINAL_STATUSES = [ExportStatus.Completed, ExportStatus.Failed, ExportStatus.Cancelled, ExportStatus.Expired];
+/** How often the SSE stream re-reads the export, besides the events it receives. */
+const SSE_POLL_MS = 1000;
+
+/** Validation scoped to the controller: it works with or without a global ValidationPipe. */
+const validation = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors) =>
+    new ExportInvalidRequestException(
+      errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; ') || 'Invalid request.',
+    ),
+});
+
+/**
+ * Builds the controller of the built-in endpoints under `path`. A fresh class per module
+ * registration keeps route metadata off any shared class.
+ * @internal
+ */
+export function createExportController(path: string): Type<unknown> {
+  @ApiTags('Data export')
+  @Controller(path)
+  @UseFilters(ExportExceptionFilter)
+  @UsePipes(validation)
+  class ExportController {
+    constructor(
+      readonly exports: ExportService,
+      @Inject(EXPORT_RESOLVED_OPTIONS) readonly options: ResolvedExportOptions,
+    ) {}
+
+    @Post()
+    @HttpCode(HttpStatus.ACCEPTED)
+    @ApiOperation({ summary: 'Request an export of the signed-in account' })
+    @ApiResponse({ status: 202, description: 'The export, queued (or pending confirmation).' })
+    @ApiResponse({ status: 409, description: 'EXPORT_ALREADY_ACTIVE' })
+    @ApiResponse({ status: 429, description: 'EXPORT_COOLDOWN' })
+    request(@Req() req: Request, @Body() body: CreateExportDto): Promise<ExportView> {
+      return this.exports.request(this.principal(req), body ?? {});
+    }
+
+    @Get()
+    @ApiOperation({ summary: "The account's exports, newest first" })
+    list(@Req() req: Request): Promise<ExportView[]> {
+      return this.exports.list(this.principal(req));
+    }
+
+    @Get(':id')
+    @ApiOperation({ summary: 'One export, with a fresh download link when completed' })
+    @ApiParam({ name: 'id' })
+    get(@Req() req: Request, @Param('id') id: string): Promise<ExportView> {
+      return this.exports.get(this.principal(req), id);
+    }
+
+    @Sse(':id/events')
+    @ApiOperation({ summary: 'Server-Sent Events: `progress` while processing, then one final `status`' })
+    async events(@Req() req: Request, @Param('id') id: string): Promise<Observable<MessageEvent>> {
+      const principal = this.principal(req);
+      const first = await this.exports.get(principal, id);
+      const pushed = this.exports.events$.pipe(
+        filter((e) => e.exportId === first.id),
+        map((e) => e.export),
+      );
+      const polled = interval(SSE_POLL_MS).pipe(switchMap(() => defer(() => from(this.exports.get(principal, id)))));
+      return merge(pushed, polled).pipe(
+        startWith(first),
+        distinctUntilChanged((a, b) => a.status === b.status && a.progress.rowsDone === b.progress.rowsDone && a.progress.percent === b.progress.percent),
+        takeWhile((view) => !FINAL_STATUSES.includes(view.status), true),
+        map((view) => ({ type: FINAL_STATUSES.includes(view.status) ? 'status' : 'progress', data: strip(view) })),
+      );
+    }
+
+    @Get(':id/confirm')
+    @ApiOperation({ summary: 'Confirmation link: a page whose button POSTs (a GET changes nothing)' })
+    @ApiProduces('text/html')
+    confirmPage(@Req() req: Request, @Res() res: Response): void {
+      res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.type('html').send(confirmPage(req.originalUrl));
+    }
+
+    @Post(':id/confirm')
+    @HttpCode(HttpStatus.OK)
+    @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
+    @ApiQuery({ name: 'token' })
+    async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: TokenQueryDto): Promise<ExportView | string> {
+      const view = await this.exports.confirm(id, query.token);
+      if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
+        res.type('html');
+        return confirmedPage();
+      }
+      return view;
+    }
+
+    @Head(':id/download')
+    async head(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query() query: TokenQueryDto): Promise<void> {
+      await this.download(req, res, id, query, true);
+    }
+
+    @Get(':id/download')
+    @ApiOperation({ summary: 'Download the archive (supports Range)' })
+    @ApiQuery({ name: 'token' })
+    @ApiProduces('application/zip', 'application/json')
+    async get_download(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query() query: TokenQueryDto): Promise<void> {
+      await this.download(req, res, id, query, false);
+    }
+
+    @Delete(':id')
+    @ApiOperation({ summary: 'Cancel an export, or delete a completed one early' })
+    cancel(@Req() req: Request, @Param('id') id: string): Promise<ExportView> {
+      return this.exports.cancel(this.principal(req), id);
+    }
+
+    async download(req: Request, res: Response, id: string, query: TokenQueryDto, headOnly: boolean): Promise<void> {
+      const meta = await this.exports.describeDownload(id, query.token);
+      if (this.options.downloadRequiresPrincipal) {
+        const principal = this.principal(req);
+        if (principal?.accountId !== meta.accountId) throw new ExportNotFoundException();
+      }
+      const etag = `"${meta.sha256}"`;
+      const ifRange = req.headers['if-range'];
+      const wanted = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, meta.size) : undefined;
+      res.setHeader('Accept-Ranges', 'bytes');
+      res.setHeader('ETag', etag);
+      res.setHeader('Content-Type', meta.contentType);
+      res.setHeader('Content-Disposition', contentDisposition(meta.fileName));
+      res.setHeader('Cache-Control', 'private, no-store');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      if (wanted === 'unsatisfiable') {
+        res.setHeader('Content-Range', `bytes */${meta.size}`);
+        res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+        if (headOnly) return void res.end();
+        res.removeHeader('Content-Disposition');
+        res.json({ statusCode: 416, code: 'EXPORT_INVALID_REQUEST', message: 'The requested range is outside the file.', size: meta.size });
+        return;
+      }
+      if (wanted) {
+        res.status(HttpStatus.PARTIAL_CONTENT);
+        res.setHeader('Content-Range', `bytes ${wanted.start}-${wanted.end}/${meta.size}`);
+        res.setHeader('Content-Length', String(wanted.end - wanted.start + 1));
+      } else {
+        res.status(HttpStatus.OK);
+        res.setHeader('Content-Length', String(meta.size));
+      }
+      if (headOnly) return void res.end();
+      const download = await this.exports.openDownload(id, query.token, wanted);
+      try {
+        await pipeline(download.stream, res);
+      } catch {
+        // The client went away mid-download; it can resume with a Range request.
+        download.stream.destroy();
+      }
+    }
+
+    principal(req: Request): ExportPrincipal | null {
+      const principal = this.options.principal(req);
+      return principal && typeof principal === 'object' ? principal : null;
+    }
+  }
+  return ExportController;
+}
+
+/** Events carry the view without a download link. */
+function strip(view: ExportView): ExportView {
+  const { downloadUrl: _omit, ...rest } = view;
+  return rest;
+}

@@ -1,0 +1,45 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ExportView } from '../service/export-view.interface';
+
+/**
+ * Tells people about their export: send the emails here. Replace it through
+ * `ExportModule.forRoot({ notifier: MyNotifier })`. The URLs carry signed tokens: send them to
+ * the requester only, and never log them.
+ * @publicApi
+ */
+export abstract class ExportNotifier {
+  /** The export waits for the requester to open `url` (confirmation required). */
+  abstract confirmationRequested(exportView: ExportView, url: string, requester: ExportRequester): Promise<void> | void;
+  /** The archive is ready; `url` downloads it until the link expires. */
+  abstract ready(exportView: ExportView, url: string, requester: ExportRequester): Promise<void> | void;
+  /** The export failed for good. */
+  abstract failed(exportView: ExportView, requester: ExportRequester): Promise<void> | void;
+}
+
+/** Who asked for an export: where notifications go. @publicApi */
+export interface ExportRequester {
+  userId: string;
+  accountId: string;
+  email: string | null;
+}
+
+/**
+ * The default notifier: logs through Nest's Logger, without links or tokens.
+ * @publicApi
+ */
+@Injectable()
+export class LoggingExportNotifier extends ExportNotifier {
+  private readonly logger = new Logger('ExportNotifier');
+
+  confirmationRequested(view: ExportView, _url: string, requester: ExportRequester): void {
+    this.logger.log(`Export ${view.id} awaits confirmation by user ${requester.userId}; a confirmation link was issued`);
+  }
+
+  ready(view: ExportView, _url: string, requester: ExportRequester): void {
+    this.logger.log(`Export ${view.id} is ready for user ${requester.userId}; a download link was issued`);
+  }
+
+  failed(view: ExportView, requester: ExportRequester): void {
+    this.logger.warn(`Export ${view.id} of user ${requester.userId} failed`);
+  }
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  ExportCooldownException,
+  ExportForbiddenException,
+  ExportUnauthenticatedException,
+} from '../exceptions/export.exception';
+import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ExportPrincipal } from '../service/export-principal.interface';
+import { ExportPolicy, ExportRequestContext } from './export.policy';
+
+/**
+ * The default rules: roles from `allowedRoles` (owner, admin) may manage exports; a new export
+ * may start `cooldown` (24 h) after the last completed one. Failed and cancelled exports start
+ * no cooldown, and billing state is never consulted. Override the protected hooks to change one
+ * rule.
+ * @publicApi
+ */
+@Injectable()
+export class DefaultExportPolicy extends ExportPolicy {
+  constructor(@Inject(EXPORT_RESOLVED_OPTIONS) protected readonly options: ResolvedExportOptions) {
+    super();
+  }
+
+  assertCanManage(principal: ExportPrincipal | null | undefined): asserts principal is ExportPrincipal {
+    if (
+      !principal ||
+      typeof principal !== 'object' ||
+      typeof principal.accountId !== 'string' ||
+      principal.accountId.length === 0 ||
+      typeof principal.userId !== 'string' ||
+      principal.userId.length === 0
+    ) {
+      throw new ExportUnauthenticatedException();
+    }
+    if (!this.isAllowedRole(principal)) throw new ExportForbiddenException();
+  }
+
+  assertCanRequest(principal: ExportPrincipal, { now, lastCompleted }: ExportRequestContext): void {
+    if (!lastCompleted?.completedAt) return;
+    const availableAt = new Date(lastCompleted.completedAt.getTime() + this.cooldownMs(principal));
+    if (availableAt.getTime() > now.getTime()) throw new ExportCooldownException(availableAt, now);
+  }
+
+  /** Whether the principal's role may manage exports. */
+  protected isAllowedRole(principal: ExportPrincipal): boolean {
+    return this.options.allowedRoles.includes(principal.role);
+  }
+
+  /** The wait after a completed export, in milliseconds. */
+  protected cooldownMs(_principal: ExportPrincipal): number {
+    return this.options.cooldownMs;
+  }
+}
