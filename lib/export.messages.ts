@@ -21,6 +21,8 @@ export const ExportMessages = {
     `ExportModule option "baseUrl" must be an absolute http(s) URL without query, such as 'https://app.example.com/api'; got ${describe(value)}.`,
   badPath: (value: unknown) =>
     `ExportModule option "path" must be a route path such as 'exports' or 'account/exports'; got ${describe(value)}.`,
+  missingHttpPackage: (pkg: string) =>
+    `ExportModule's built-in endpoints validate requests with class-validator and class-transformer, and "${pkg}" is not installed. Run \`npm install class-validator class-transformer\`, or set http: false to leave the endpoints out.`,
   badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
 

@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ExportClock } from './clock/export.clock';
 import { EXPORT_QUEUE } from './export.constants';
@@ -27,7 +27,6 @@ import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifie
 import { ExportLinkSigner } from './links/export-link.signer';
 import { ExportEvents } from './service/export-events';
 import { ExportSweeper } from './lifecycle/export.sweeper';
-import { createExportController } from './http/export.controller';
 import { InvalidExportOptionsError } from './errors/export.error';
 import { ExportMessages } from './export.messages';
 
@@ -107,7 +106,7 @@ export class ExportModule extends ConfigurableModuleClass {
       module: ExportModule,
       global: extras.isGlobal,
       imports: [optionsModule, queue],
-      controllers: extras.http ? [createExportController(extras.path)] : [],
+      controllers: extras.http ? [loadHttpController(extras.path)] : [],
       providers,
       exports: [ExportService, ExportRegistry, ExportStorage, ExportProducer, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper],
     };
@@ -121,4 +120,21 @@ function normalizeRoutePath(path: unknown): string {
     throw new InvalidExportOptionsError(ExportMessages.badPath(path));
   }
   return trimmed;
+}
+
+/**
+ * Loads the built-in controller only when it is wanted, so that hosts with `http: false` need
+ * neither class-validator nor class-transformer.
+ */
+function loadHttpController(path: string): Type<unknown> {
+  for (const pkg of ['class-validator', 'class-transformer']) {
+    try {
+      require.resolve(pkg);
+    } catch {
+      throw new InvalidExportOptionsError(ExportMessages.missingHttpPackage(pkg));
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createExportController } = require('./http/export.controller') as typeof import('./http/export.controller');
+  return createExportController(path);
 }

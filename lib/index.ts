@@ -1,7 +1,7 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
-export { EXPORT_QUEUE, EXPORT_JOB, EXPORT_FORMAT_VERSION } from './export.constants';
-export type { ExportModuleOptions, ExportModuleExtras } from './options/export-module-options.interface';
+export { EXPORT_QUEUE, EXPORT_JOB, EXPORT_SWEEP_JOB, EXPORT_FORMAT_VERSION } from './export.constants';
+export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions } from './options/export-module-options.interface';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
 export type { Duration } from './utils/duration.util';
 
@@ -19,6 +19,16 @@ export { CreateDataExports1764000000000, DATA_EXPORT_MIGRATIONS } from './migrat
 export { ExportStatus, ExportFormat } from './enums/export-status.enum';
 
 export { ExportService } from './service/export.service';
+export type { ExportDownload, ExportDownloadInfo } from './service/export.service';
+export type { ExportEvent } from './service/export-event.interface';
+export { ExportPolicy } from './policy/export.policy';
+export type { ExportRequestContext } from './policy/export.policy';
+export { DefaultExportPolicy } from './policy/default-export.policy';
+export { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
+export type { ExportRequester } from './notifier/export.notifier';
+export { ExportSweeper } from './lifecycle/export.sweeper';
+export type { ExportSweepResult } from './lifecycle/export.sweeper';
+export type { ExportLinkPurpose } from './links/export-link.signer';
 export type { ExportPrincipal, ExportSubject } from './service/export-principal.interface';
 export type { ExportView } from './service/export-view.interface';
 export type { RequestExportInput } from './service/request-export.interface';

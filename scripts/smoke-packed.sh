@@ -47,12 +47,31 @@ die() {
   exit 1
 }
 
-# run_logged <description> <logfile> <command...>: runs quietly; on failure shows the log's tail.
-run_logged() {
-  local what="$1" logfile="$2"
-  shift 2
+# spawn <dir> <stdout file> <stderr file> <command...>: runs the command in <dir>, in a process
+# group of its own, and waits for it. A signal to this script ends the whole group (see cleanup)
+# at once, rather than after a long npm install or node-gyp build.
+CHILD_PID=""
+spawn() {
+  local dir="$1" out="$2" err="$3"
+  shift 3
+  if [[ "$err" == "$out" ]]; then
+    setsid bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$@" >"$out" 2>&1 </dev/null &
+  else
+    setsid bash -c 'cd "$1" && shift && exec "$@"' _ "$dir" "$@" >"$out" 2>"$err" </dev/null &
+  fi
+  CHILD_PID=$!
   local rc=0
-  "$@" >"$logfile" 2>&1 || rc=$?
+  wait "$CHILD_PID" || rc=$?
+  CHILD_PID=""
+  return "$rc"
+}
+
+# run_logged <description> <dir> <logfile> <command...>: runs quietly; on failure shows the log's tail.
+run_logged() {
+  local what="$1" dir="$2" logfile="$3"
+  shift 3
+  local rc=0
+  spawn "$dir" "$logfile" "$logfile" "$@" || rc=$?
   if ((rc != 0)); then
     printf 'smoke-packed: FAILED: %s (exit %d): %s\n--- last lines of %s ---\n' "$what" "$rc" "$*" "$logfile" >&2
     tail -n 60 "$logfile" >&2
@@ -61,7 +80,7 @@ run_logged() {
   fi
 }
 
-for tool in node npm tar unzip psql mysql timeout; do
+for tool in node npm tar unzip psql mysql timeout setsid; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed (needed by this script)"
 done
 node -e '
@@ -72,6 +91,17 @@ node -e '
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/data-export-smoke.XXXXXX")"
 cleanup() {
   local rc=$?
+  if [[ -n "$CHILD_PID" ]]; then
+    # Interrupted: end the running step's process group (npm, node-gyp, the host app) first.
+    kill -TERM -- "-$CHILD_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 50; i++)); do
+      kill -0 -- "-$CHILD_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL -- "-$CHILD_PID" 2>/dev/null || true
+    wait "$CHILD_PID" 2>/dev/null || true
+  fi
   if [[ "${SMOKE_KEEP:-}" == 1 ]]; then
     log "kept $WORK"
   else
@@ -93,13 +123,13 @@ fi
 
 # --- databases ---------------------------------------------------------------------------
 log "checking PostgreSQL, MariaDB and Redis"
-pg_exists="$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" 2>"$LOGS/psql.log")" ||
+pg_exists="$(psql -w -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" 2>"$LOGS/psql.log")" ||
   die "PostgreSQL is not reachable at 127.0.0.1:5432: $(cat "$LOGS/psql.log")"
 if [[ "$pg_exists" != 1 ]]; then
   log "creating PostgreSQL database $PG_DB"
-  run_logged "create PostgreSQL database" "$LOGS/psql.log" psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $PG_DB"
+  run_logged "create PostgreSQL database" "$WORK" "$LOGS/psql.log" psql -w -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $PG_DB"
 fi
-run_logged "create MariaDB database (is MariaDB running at 127.0.0.1:3306?)" "$LOGS/mysql.log" \
+run_logged "create MariaDB database (is MariaDB running at 127.0.0.1:3306?)" "$WORK" "$LOGS/mysql.log" \
   mysql -uroot -h127.0.0.1 -e "CREATE DATABASE IF NOT EXISTS $MARIADB_DB CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 if command -v redis-cli >/dev/null 2>&1; then
   [[ "$(redis-cli -u "$REDIS_BASE" ping 2>&1)" == PONG ]] || die "Redis is not reachable at $REDIS_BASE"
@@ -107,9 +137,9 @@ fi
 
 # --- build and pack -------------------------------------------------------------------------
 log "npm run build"
-run_logged "npm run build" "$LOGS/build.log" npm --prefix "$REPO_DIR" run build
+run_logged "npm run build" "$REPO_DIR" "$LOGS/build.log" npm run build
 log "npm pack"
-run_logged "npm pack" "$LOGS/pack.log" bash -c 'cd "$1" && npm pack --pack-destination "$2"' _ "$REPO_DIR" "$WORK/pack"
+run_logged "npm pack" "$REPO_DIR" "$LOGS/pack.log" npm pack --pack-destination "$WORK/pack"
 shopt -s nullglob
 tarballs=("$WORK/pack"/*.tgz)
 shopt -u nullglob
@@ -133,8 +163,8 @@ install_host() {
     fs.writeFileSync(dest, JSON.stringify(pkg, null, 2) + "\n");
   ' "$template" "$dir/package.json" "$TARBALL"
   log "npm install ($name)"
-  run_logged "npm install in $dir" "$LOGS/install-$name.log" \
-    bash -c 'cd "$1" && npm install --include=dev --no-audit --no-fund --prefer-offline --loglevel=error' _ "$dir"
+  run_logged "npm install in $dir" "$dir" "$LOGS/install-$name.log" \
+    npm install --include=dev --no-audit --no-fund --prefer-offline --loglevel=error
   local tsc_version
   tsc_version="$("$dir/node_modules/.bin/tsc" --version)"
   [[ "$tsc_version" == "Version 5.9.3" ]] || die "$name: expected TypeScript 5.9.3, got '$tsc_version'"
@@ -148,28 +178,26 @@ build_app() {
   cp "$HOST_DIR/hosts/$tsconfig" "$app/tsconfig.json"
   printf '{ "private": true, "type": "%s" }\n' "$type" >"$app/package.json"
   log "tsc ($host/$2, $tsconfig)"
-  run_logged "tsc -p $app" "$LOGS/tsc-$host-$2.log" "$WORK/$host/node_modules/.bin/tsc" -p "$app"
+  run_logged "tsc -p $app" "$app" "$LOGS/tsc-$host-$2.log" "$WORK/$host/node_modules/.bin/tsc" -p "$app"
 }
 
 # run_scenario <scenario> <entry .js> <db> <db url or sqlite file> <redis db>
 run_scenario() {
   local scenario="$1" entry="$2" db="$3" db_url="$4" redis_db="$5"
-  local run_dir="$WORK/run-$scenario" out rc=0
+  local run_dir="$WORK/run-$scenario" out="$LOGS/run-$scenario.out" err="$LOGS/run-$scenario.err" rc=0
   mkdir -p "$run_dir"
   [[ "$db" == sqlite ]] && db_url="$run_dir/$db_url"
   log "running $scenario"
-  out="$(cd "$run_dir" && SMOKE_SCENARIO="$scenario" SMOKE_DB="$db" SMOKE_DB_URL="$db_url" \
+  spawn "$run_dir" "$out" "$err" env SMOKE_SCENARIO="$scenario" SMOKE_DB="$db" SMOKE_DB_URL="$db_url" \
     SMOKE_REDIS_URL="$REDIS_BASE/$redis_db" SMOKE_WORK_DIR="$run_dir" \
-    timeout --kill-after=10 "$HOST_TIMEOUT" node "$entry" 2>"$LOGS/run-$scenario.log")" || rc=$?
+    timeout --kill-after=10 "$HOST_TIMEOUT" node "$entry" || rc=$?
+  cat "$out"
+  cat "$err" >&2
   if ((rc != 0)); then
-    [[ -n "$out" ]] && printf '%s\n' "$out"
-    cat "$LOGS/run-$scenario.log" >&2
     ((rc == 124)) && die "$scenario: the host did not finish within $HOST_TIMEOUT s"
     die "$scenario: the host app exited with $rc"
   fi
-  [[ -s "$LOGS/run-$scenario.log" ]] && cat "$LOGS/run-$scenario.log" >&2
-  printf '%s\n' "$out"
-  [[ "$out" =~ ^smoke:\ $scenario\ ok\ \([0-9]+\ rows,\ [0-9]+\ bytes\)$ ]] ||
+  grep -Eqx "smoke: $scenario ok \([0-9]+ rows, [0-9]+ bytes\)" "$out" ||
     die "$scenario: the host exited 0 without its 'smoke: $scenario ok' line"
 }
 

@@ -21,7 +21,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { defer, distinctUntilChanged, from, interval, map, merge, Observable, startWith, switchMap, takeWhile, filter } from 'rxjs';
+import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { ExportStatus } from '../enums/export-status.enum';
 import { ExportInvalidRequestException, ExportNotFoundException } from '../exceptions/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
@@ -30,17 +30,15 @@ import type { ExportPrincipal } from '../service/export-principal.interface';
 import type { ExportView } from '../service/export-view.interface';
 import { ExportService } from '../service/export.service';
 import { confirmedPage, confirmPage } from './confirm-page.util';
-import { CreateExportDto, TokenQueryDto } from './dto/create-export.dto';
+import { CreateExportDto } from './dto/create-export.dto';
 import { ExportExceptionFilter } from './export-exception.filter';
 import { contentDisposition, parseRange } from './range.util';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
 const FINAL_STATUSES = [ExportStatus.Completed, ExportStatus.Failed, ExportStatus.Cancelled, ExportStatus.Expired];
-/** How often the SSE stream re-reads the export, besides the events it receives. */
-const SSE_POLL_MS = 1000;
 
 /** Validation scoped to the controller: it works with or without a global ValidationPipe. */
-const validation = new ValidationPipe({
+const createValidationPipe = () => new ValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
@@ -59,7 +57,7 @@ export function createExportController(path: string): Type<unknown> {
   @ApiTags('Data export')
   @Controller(path)
   @UseFilters(ExportExceptionFilter)
-  @UsePipes(validation)
+  @UsePipes(createValidationPipe())
   class ExportController {
     constructor(
       readonly exports: ExportService,
@@ -98,10 +96,12 @@ export function createExportController(path: string): Type<unknown> {
         filter((e) => e.exportId === first.id),
         map((e) => e.export),
       );
-      const polled = interval(SSE_POLL_MS).pipe(switchMap(() => defer(() => from(this.exports.get(principal, id)))));
+      // Re-reading the row follows jobs that run in other processes.
+      const polled = interval(this.options.progressIntervalMs).pipe(switchMap(() => defer(() => from(this.exports.get(principal, id)))));
       return merge(pushed, polled).pipe(
         startWith(first),
-        distinctUntilChanged((a, b) => a.status === b.status && a.progress.rowsDone === b.progress.rowsDone && a.progress.percent === b.progress.percent),
+        // Pushed events and polled reads can arrive out of order: never let the stream go back.
+        filter(monotonic()),
         takeWhile((view) => !FINAL_STATUSES.includes(view.status), true),
         map((view) => ({ type: FINAL_STATUSES.includes(view.status) ? 'status' : 'progress', data: strip(view) })),
       );
@@ -120,8 +120,8 @@ export function createExportController(path: string): Type<unknown> {
     @HttpCode(HttpStatus.OK)
     @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
     @ApiQuery({ name: 'token' })
-    async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query() query: TokenQueryDto): Promise<ExportView | string> {
-      const view = await this.exports.confirm(id, query.token);
+    async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query('token') token: unknown): Promise<ExportView | string> {
+      const view = await this.exports.confirm(id, token);
       if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
         res.type('html');
         return confirmedPage();
@@ -130,16 +130,16 @@ export function createExportController(path: string): Type<unknown> {
     }
 
     @Head(':id/download')
-    async head(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query() query: TokenQueryDto): Promise<void> {
-      await this.download(req, res, id, query, true);
+    async head(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query('token') token: unknown): Promise<void> {
+      await this.download(req, res, id, token, true);
     }
 
     @Get(':id/download')
     @ApiOperation({ summary: 'Download the archive (supports Range)' })
     @ApiQuery({ name: 'token' })
     @ApiProduces('application/zip', 'application/json')
-    async get_download(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query() query: TokenQueryDto): Promise<void> {
-      await this.download(req, res, id, query, false);
+    async get_download(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query('token') token: unknown): Promise<void> {
+      await this.download(req, res, id, token, false);
     }
 
     @Delete(':id')
@@ -148,8 +148,8 @@ export function createExportController(path: string): Type<unknown> {
       return this.exports.cancel(this.principal(req), id);
     }
 
-    async download(req: Request, res: Response, id: string, query: TokenQueryDto, headOnly: boolean): Promise<void> {
-      const meta = await this.exports.describeDownload(id, query.token);
+    async download(req: Request, res: Response, id: string, token: unknown, headOnly: boolean): Promise<void> {
+      const meta = await this.exports.describeDownload(id, token);
       if (this.options.downloadRequiresPrincipal) {
         const principal = this.principal(req);
         if (principal?.accountId !== meta.accountId) throw new ExportNotFoundException();
@@ -181,7 +181,7 @@ export function createExportController(path: string): Type<unknown> {
         res.setHeader('Content-Length', String(meta.size));
       }
       if (headOnly) return void res.end();
-      const download = await this.exports.openDownload(id, query.token, wanted);
+      const download = await this.exports.openDownload(id, token, wanted);
       try {
         await pipeline(download.stream, res);
       } catch {
@@ -202,4 +202,30 @@ export function createExportController(path: string): Type<unknown> {
 function strip(view: ExportView): ExportView {
   const { downloadUrl: _omit, ...rest } = view;
   return rest;
+}
+
+const STATUS_RANK: Record<ExportStatus, number> = {
+  [ExportStatus.Pending]: 0,
+  [ExportStatus.Confirmed]: 1,
+  [ExportStatus.Processing]: 2,
+  [ExportStatus.Completed]: 3,
+  [ExportStatus.Failed]: 3,
+  [ExportStatus.Cancelled]: 3,
+  [ExportStatus.Expired]: 3,
+};
+
+/**
+ * A filter that passes a view only when it is news: a later status, or more rows done in the
+ * same status. (A retry's restart is shown once it passes the earlier progress.)
+ */
+function monotonic(): (view: ExportView) => boolean {
+  let rank = -1;
+  let rows = -1;
+  return (view) => {
+    const r = STATUS_RANK[view.status];
+    if (r < rank || (r === rank && view.progress.rowsDone <= rows)) return false;
+    rank = r;
+    rows = view.progress.rowsDone;
+    return true;
+  };
 }

@@ -1,10 +1,23 @@
 import type { Type } from '@nestjs/common';
-import type { RedisOptions } from 'ioredis';
 import type { ExportNotifier } from '../notifier/export.notifier';
 import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../utils/duration.util';
 import type { ExportPrincipal } from '../service/export-principal.interface';
+
+/**
+ * Redis connection options, passed to ioredis as they are (`host`, `port`, `password`, `db`,
+ * `tls`, …).
+ * @publicApi
+ */
+export interface ExportRedisOptions {
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  [option: string]: unknown;
+}
 
 /**
  * Options of `ExportModule.forRoot()` / the object returned by `forRootAsync()`'s factory.
@@ -20,7 +33,7 @@ export interface ExportModuleOptions {
    * Redis connection of the `data-export` queue: a URL (`redis://host:6379/0`) or ioredis
    * options. When omitted, the queue uses the host's `BullModule.forRoot()` configuration.
    */
-  redis?: string | RedisOptions;
+  redis?: string | ExportRedisOptions;
   /**
    * Where archives are stored.
    * @default new LocalDiskStorage('./var/exports')
@@ -89,6 +102,17 @@ export interface ExportModuleOptions {
    */
   staleAfter?: Duration;
   /**
+   * Minimum time between two progress events (`events$`, SSE, Bull job progress).
+   * @default '1s'
+   */
+  progressInterval?: Duration;
+  /**
+   * How long a request waits for Redis to accept the job before it is refused with 503
+   * `EXPORT_QUEUE_UNAVAILABLE` (and nothing is kept).
+   * @default '5s'
+   */
+  enqueueTimeout?: Duration;
+  /**
    * How often the sweeper runs (a Bull repeatable job, on worker processes).
    * @default '1m'
    */
@@ -152,7 +176,7 @@ export interface ExportModuleExtras {
 /** Options after defaults are merged and values validated. @internal */
 export interface ResolvedExportOptions {
   secret: string;
-  redis?: string | RedisOptions;
+  redis?: string | ExportRedisOptions;
   storage: ExportStorage;
   batchSize: number;
   compressionLevel: number;
@@ -167,6 +191,8 @@ export interface ResolvedExportOptions {
   linkTtlMs: number;
   downloadRequiresPrincipal: boolean;
   staleAfterMs: number;
+  progressIntervalMs: number;
+  enqueueTimeoutMs: number;
   sweepIntervalMs: number;
   principal: (req: any) => ExportPrincipal | undefined | null;
 }

@@ -18,5 +18,7 @@ export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
   linkTtl: '24h',
   staleAfter: '10m',
   sweepInterval: '1m',
+  progressInterval: '1s',
+  enqueueTimeout: '5s',
   minSecretLength: 32,
 } as const);

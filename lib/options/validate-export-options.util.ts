@@ -73,6 +73,8 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     linkTtlMs: duration('linkTtl', options.linkTtl, D.linkTtl),
     staleAfterMs: duration('staleAfter', options.staleAfter, D.staleAfter),
     sweepIntervalMs: duration('sweepInterval', options.sweepInterval, D.sweepInterval),
+    progressIntervalMs: duration('progressInterval', options.progressInterval, D.progressInterval),
+    enqueueTimeoutMs: duration('enqueueTimeout', options.enqueueTimeout, D.enqueueTimeout),
     principal: options.principal ?? ((req: any) => req?.user),
   });
 }

@@ -22,9 +22,6 @@ import { ExportEvents } from '../service/export-events';
 import { ExportReader } from '../source/export.reader';
 import type { ExportJobData } from './export-job.interface';
 
-/** Minimum time between two progress events (Bull `job.progress`). */
-const PROGRESS_INTERVAL_MS = 1000;
-
 /** Thrown inside a run when the export left `processing` (cancelled): stops without retry. */
 class ExportStoppedSignal extends Error {}
 
@@ -123,7 +120,7 @@ export class ExportProcessor {
           heartbeatAt: this.clock.now(),
         });
         if (!still) throw new ExportStoppedSignal();
-        if (Date.now() - lastReport >= PROGRESS_INTERVAL_MS) {
+        if (Date.now() - lastReport >= this.options.progressIntervalMs) {
           lastReport = Date.now();
           this.events.emit('progress', { ...row, status: ExportStatus.Processing, rowsDone: done, rowsEstimated: estimated, percent, currentCategory: category.name });
           await job.progress(percent);

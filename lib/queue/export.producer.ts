@@ -7,9 +7,6 @@ import { ExportQueueUnavailableException } from '../exceptions/export.exception'
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
 
-/** How long enqueuing may wait for Redis before the request is refused with 503. */
-const ENQUEUE_TIMEOUT_MS = 5000;
-
 /**
  * Puts export jobs on the `data-export` queue. The job id is the export id, so an export is
  * never queued twice.
@@ -26,7 +23,7 @@ export class ExportProducer {
   async enqueue(exportId: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ExportQueueUnavailableException()), ENQUEUE_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new ExportQueueUnavailableException()), this.options.enqueueTimeoutMs);
     });
     try {
       await Promise.race([

@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { EXPORT_JOB, EXPORT_QUEUE, EXPORT_SWEEP_JOB } from '../export.constants';
 import { ExportSweeper } from '../lifecycle/export.sweeper';
@@ -15,8 +15,9 @@ import { ExportProcessor } from './export.processor';
  * @internal
  */
 @Injectable()
-export class ExportWorker implements OnApplicationBootstrap {
+export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('ExportWorker');
+  private scheduling?: Promise<void>;
 
   constructor(
     @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue<ExportJobData>,
@@ -28,13 +29,26 @@ export class ExportWorker implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     this.queue
       .process(EXPORT_JOB, this.options.concurrency, (job) => this.processor.process(job))
-      .catch((err: Error) => this.logger.error(`Export worker stopped: ${err.name}`));
+      .catch((err?: Error) => err && this.logger.error(`Export worker stopped: ${err.name}`));
     this.queue
       .process(EXPORT_SWEEP_JOB, 1, async () => {
         await this.sweeper.sweep();
       })
-      .catch((err: Error) => this.logger.error(`Export sweeper stopped: ${err.name}`));
-    await this.scheduleSweep();
+      .catch((err?: Error) => err && this.logger.error(`Export sweeper stopped: ${err.name}`));
+    // Bounded wait: a worker that boots while Redis is down must not block the application.
+    this.scheduling = this.scheduleSweep();
+    await this.bounded(this.scheduling);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Let a scheduling still in flight finish before Bull closes the queue under it.
+    await this.bounded(this.scheduling);
+  }
+
+  private async bounded(work: Promise<void> | undefined): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.enqueueTimeoutMs)))]);
+    clearTimeout(timer);
   }
 
   /** One repeatable sweep job for all workers; a changed interval replaces the old schedule. */

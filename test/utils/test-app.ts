@@ -15,6 +15,9 @@ import {
   ExportModuleOptions,
   ExportService,
   ExportStatus,
+  ExportClock,
+  ExportNotifier,
+  ExportView,
   LocalDiskStorage,
 } from 'nestjs-data-export';
 import { DatabaseName, dataSourceOptions, REDIS_URL } from './databases';
@@ -35,6 +38,47 @@ export interface TestAppOptions {
   exportOptions?: Partial<ExportModuleOptions> & ExportModuleExtras;
   /** Extra imports/providers of the host module. */
   metadata?: ModuleMetadata;
+  /** Replaces the module's clock, for time rules without sleeping. */
+  clock?: TestClock;
+  /** Runs on the app before init (middleware such as a demo sign-in). */
+  configure?: (app: INestApplication) => void;
+  /** Skips BullModule.forRoot, for hosts whose queue connection comes from the `redis` option. */
+  noBullRoot?: boolean;
+}
+
+/** A clock the test moves by hand. */
+export class TestClock extends ExportClock {
+  private current: number;
+  constructor(start = Date.UTC(2026, 10, 25, 12, 0, 0)) {
+    super();
+    this.current = start;
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+/** Records every notifier call (the URLs hold tokens: only tests look at them). */
+export class RecordingNotifier extends ExportNotifier {
+  readonly calls: { kind: 'confirmationRequested' | 'ready' | 'failed'; view: ExportView; url?: string }[] = [];
+  confirmationRequested(view: ExportView, url: string): void {
+    this.calls.push({ kind: 'confirmationRequested', view, url });
+  }
+  ready(view: ExportView, url: string): void {
+    this.calls.push({ kind: 'ready', view, url });
+  }
+  failed(view: ExportView): void {
+    this.calls.push({ kind: 'failed', view });
+  }
+  /** The token of the last link of a kind. */
+  token(kind: 'confirmationRequested' | 'ready', exportId: string): string {
+    const call = [...this.calls].reverse().find((c) => c.kind === kind && c.view.id === exportId);
+    if (!call?.url) throw new Error(`no ${kind} link for ${exportId}`);
+    return new URL(call.url).searchParams.get('token')!;
+  }
 }
 
 /**
@@ -46,7 +90,7 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(dataSourceOptions(db, [...options.entities, ...DATA_EXPORT_ENTITIES])),
-      BullModule.forRoot({ url: REDIS_URL, prefix: `t-${randomUUID().slice(0, 8)}` }),
+      ...(options.noBullRoot ? [] : [BullModule.forRoot({ url: REDIS_URL, prefix: `t-${randomUUID().slice(0, 8)}` })]),
       ExportModule.forRoot({
         secret: TEST_SECRET,
         storage: new LocalDiskStorage(storageDir),
@@ -56,8 +100,12 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
       ...(options.metadata?.imports ?? []),
     ],
     providers: options.metadata?.providers ?? [],
-  }).compile();
+  })
+    .overrideProvider(ExportClock)
+    .useValue(options.clock ?? new ExportClock())
+    .compile();
   const app = moduleRef.createNestApplication({ logger: false });
+  options.configure?.(app);
   await app.init();
   return {
     app,

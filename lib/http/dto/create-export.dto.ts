@@ -36,10 +36,3 @@ export class CreateExportDto {
   includeDeleted?: boolean;
 }
 
-/** Query of the confirm and download links. @internal */
-export class TokenQueryDto {
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  token?: string;
-}
