@@ -181,15 +181,15 @@ build_app() {
   run_logged "tsc -p $app" "$app" "$LOGS/tsc-$host-$2.log" "$WORK/$host/node_modules/.bin/tsc" -p "$app"
 }
 
-# run_scenario <scenario> <entry .js> <db> <db url or sqlite file> <redis db>
+# run_scenario <scenario> <entry .js> <db> <db url or sqlite file> <redis db> <http: 1 | 0>
 run_scenario() {
-  local scenario="$1" entry="$2" db="$3" db_url="$4" redis_db="$5"
+  local scenario="$1" entry="$2" db="$3" db_url="$4" redis_db="$5" http="$6"
   local run_dir="$WORK/run-$scenario" out="$LOGS/run-$scenario.out" err="$LOGS/run-$scenario.err" rc=0
   mkdir -p "$run_dir"
   [[ "$db" == sqlite ]] && db_url="$run_dir/$db_url"
   log "running $scenario"
   spawn "$run_dir" "$out" "$err" env SMOKE_SCENARIO="$scenario" SMOKE_DB="$db" SMOKE_DB_URL="$db_url" \
-    SMOKE_REDIS_URL="$REDIS_BASE/$redis_db" SMOKE_WORK_DIR="$run_dir" \
+    SMOKE_REDIS_URL="$REDIS_BASE/$redis_db" SMOKE_WORK_DIR="$run_dir" SMOKE_HTTP="$http" \
     timeout --kill-after=10 "$HOST_TIMEOUT" node "$entry" || rc=$?
   cat "$out"
   cat "$err" >&2
@@ -208,11 +208,11 @@ grep -q '^import .* from .nestjs-data-export.;$' "$WORK/nest12/esm/out/main.js" 
   die "nest12/esm was not compiled to ES modules"
 grep -q 'require("nestjs-data-export")' "$WORK/nest12/cjs/out/main.js" ||
   die "nest12/cjs was not compiled to CommonJS"
-run_scenario nest12-cjs-postgres "$WORK/nest12/cjs/out/main.js" postgres "$PG_URL" 11
-run_scenario nest12-esm-mariadb "$WORK/nest12/esm/out/main.js" mariadb "$MARIADB_URL" 12
+run_scenario nest12-cjs-postgres "$WORK/nest12/cjs/out/main.js" postgres "$PG_URL" 11 1
+run_scenario nest12-esm-mariadb "$WORK/nest12/esm/out/main.js" mariadb "$MARIADB_URL" 12 1
 
 install_host nest11 "$HOST_DIR/hosts/nest11.package.json"
 build_app nest11 cjs commonjs tsconfig.cjs-classic.json
-run_scenario nest11-cjs-sqlite "$WORK/nest11/cjs/out/main.js" sqlite smoke.sqlite 13
+run_scenario nest11-cjs-sqlite "$WORK/nest11/cjs/out/main.js" sqlite smoke.sqlite 13 0
 
 log "all scenarios passed"

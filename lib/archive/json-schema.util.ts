@@ -14,6 +14,8 @@ const JSON_TYPES = ['json', 'jsonb', 'simple-json'];
 
 /** JSON Schema of one column's archive value (before nullability). */
 function valueSchema(column: ColumnMetadata): JsonSchema {
+  // A `type: Date` column (the constructor) holds a timestamp, not a calendar date.
+  if (column.type === Date) return { type: 'string', format: 'date-time' };
   const type = typeof column.type === 'function' ? column.type.name.toLowerCase() : String(column.type).toLowerCase();
   if (column.enum && column.enum.length > 0) return { enum: [...column.enum] };
   if (column.isArray || type === 'simple-array') return { type: 'array' };

@@ -1,4 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +77,8 @@ describe.each(DATABASES)('archive on %s', (db) => {
     expect(manifest).toMatchObject({ exportVersion: '1', exportId: row.id, accountId: TEAM_A, requestedBy: 'user-a1' });
     expect(manifest.categories.map((c: { name: string }) => c.name)).toEqual([...CATEGORIES]);
 
-    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
     for (const category of CATEGORIES) {
       const file = entries.get(`${category}.ndjson`)!;
       const rows = parseNdjson(file);

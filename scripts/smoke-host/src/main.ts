@@ -77,6 +77,8 @@ export class SmokeAppModule {
           attempts: 1,
           // Small batches: every category spans several reads.
           batchSize: 3,
+          // SMOKE_HTTP=0: a host without class-validator leaves the built-in endpoints out.
+          http: process.env.SMOKE_HTTP !== '0',
         }),
       ],
       providers: [SmokeProbe],
