@@ -76,6 +76,10 @@ export class DataExport {
   @Column({ type: 'varchar', length: 255, nullable: true })
   storageKey: string | null;
 
+  /** How the stored file is encrypted at rest (`aes-256-gcm-stream-v1`), or `null` when plain. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  encryption: string | null;
+
   /** Why it failed; never holds row data or secrets. */
   @Column({ type: 'varchar', length: 1000, nullable: true })
   error: string | null;

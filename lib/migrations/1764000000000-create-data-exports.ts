@@ -36,6 +36,7 @@ export class CreateDataExports1764000000000 implements MigrationInterface {
           { name: 'size', type: bigint, isNullable: true },
           { name: 'sha256', type: 'varchar', length: '64', isNullable: true },
           { name: 'storageKey', type: 'varchar', length: '255', isNullable: true },
+          { name: 'encryption', type: 'varchar', length: '32', isNullable: true },
           { name: 'error', type: 'varchar', length: '1000', isNullable: true },
           { name: 'attempts', type: 'integer', default: 0 },
           { name: 'downloadCount', type: 'integer', default: 0 },

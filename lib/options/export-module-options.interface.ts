@@ -40,6 +40,12 @@ export interface ExportModuleOptions {
    */
   storage?: ExportStorage;
   /**
+   * Encrypt archives at rest (AES-256-GCM in authenticated segments, a key per export derived
+   * from `secret`). Downloads decrypt on the fly. Turn it off only when the storage encrypts.
+   * @default true
+   */
+  encryption?: boolean;
+  /**
    * Rows fetched per batch from the database (cursor fetch size, or keyset page size).
    * @default 5000
    */
@@ -178,6 +184,7 @@ export interface ResolvedExportOptions {
   secret: string;
   redis?: string | ExportRedisOptions;
   storage: ExportStorage;
+  encryption: boolean;
   batchSize: number;
   compressionLevel: number;
   concurrency: number;

@@ -4,6 +4,7 @@
  */
 export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
   storagePath: './var/exports',
+  encryption: true,
   batchSize: 5000,
   compressionLevel: 6,
   concurrency: 1,

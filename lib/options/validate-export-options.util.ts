@@ -56,6 +56,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     secret,
     redis: options.redis,
     storage,
+    encryption: options.encryption !== false,
     batchSize: integer('batchSize', options.batchSize, D.batchSize, 1, 1_000_000),
     compressionLevel: integer('compressionLevel', options.compressionLevel, D.compressionLevel, 0, 9),
     concurrency: integer('concurrency', options.concurrency, D.concurrency, 1, 64),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { Job } from 'bull';
 import { DataSource, In, Repository } from 'typeorm';
 import { ArchiveWriter } from '../archive/archive.writer';
@@ -20,7 +20,10 @@ import { ExportNotifier } from '../notifier/export.notifier';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ExportEvents } from '../service/export-events';
 import { ExportReader } from '../source/export.reader';
+import { ARCHIVE_CIPHER, deriveArchiveKey, EncryptStream } from '../crypto/archive-cipher';
 import type { ExportJobData } from './export-job.interface';
+
+const noop = (): void => undefined;
 
 /** Thrown inside a run when the export left `processing` (cancelled): stops without retry. */
 class ExportStoppedSignal extends Error {}
@@ -127,8 +130,18 @@ export class ExportProcessor {
         }
       };
 
+      // The digest sees the plain archive (what users download); storage gets it encrypted.
+      // Errors surface as the storage's rejection; the listeners keep them from going unhandled.
       const digest = new DigestStream();
-      const stored = this.options.storage.put(storageKey, digest);
+      digest.on('error', noop);
+      let body: Readable = digest;
+      if (this.options.encryption) {
+        const encrypt = new EncryptStream(deriveArchiveKey(this.options.secret, row.id));
+        encrypt.on('error', noop);
+        pipeline(digest, encrypt, noop);
+        body = encrypt;
+      }
+      const stored = this.options.storage.put(storageKey, body);
       stored.catch(() => undefined);
       try {
         const exportedAt = this.clock.now();
@@ -144,6 +157,7 @@ export class ExportProcessor {
           completedAt,
           expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
           storageKey,
+          encryption: this.options.encryption ? ARCHIVE_CIPHER : null,
           size: digest.bytes,
           sha256: digest.hash.digest('hex'),
           counts: Object.fromEntries(summaries.map((s) => [s.name, s.rows])),

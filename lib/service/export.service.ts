@@ -25,6 +25,8 @@ import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../registry/export.registry';
 import type { ByteRange } from '../storage/export.storage';
 import { isUniqueViolation } from '../utils/unique-violation.util';
+import { DecryptStream, deriveArchiveKey, encryptedSize, HEADER_SIZE, parseHeader, planDecryption } from '../crypto/archive-cipher';
+import { ExportProcessingError } from '../errors/export.error';
 import type { ExportEvent } from './export-event.interface';
 import { ExportEvents } from './export-events';
 import type { ExportPrincipal } from './export-principal.interface';
@@ -40,6 +42,8 @@ export interface ExportDownloadInfo {
   accountId: string;
   /** @internal */
   storageKey: string;
+  /** @internal */
+  encryption: string | null;
   /** Size of the whole archive in bytes. */
   size: number;
   /** SHA-256 (hex) of the whole archive; the HTTP ETag. */
@@ -245,6 +249,7 @@ export class ExportService {
     return {
       accountId: row.accountId,
       storageKey: row.storageKey,
+      encryption: row.encryption,
       size: row.size,
       sha256: row.sha256 ?? '',
       fileName: `data-export-${safeName(row.accountId)}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
@@ -264,10 +269,32 @@ export class ExportService {
     if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
       throw new ExportInvalidRequestException('The requested range is outside the file.', { size: info.size });
     }
-    const stream = await this.options.storage.get(info.storageKey, range);
+    const stream = info.encryption
+      ? await this.openEncrypted(id, info, range)
+      : await this.options.storage.get(info.storageKey, range);
     await this.repo.increment({ id }, 'downloadCount', 1);
     await this.repo.update({ id }, { lastDownloadedAt: this.clock.now() });
     return { ...info, stream, length: range ? range.end - range.start + 1 : info.size, range };
+  }
+
+  /**
+   * Opens an encrypted archive: checks the stored size, reads the header, and decrypts only the
+   * segments that hold the range. A file that was cut, extended or edited errors the stream
+   * (or is refused here) rather than deliver wrong bytes.
+   */
+  private async openEncrypted(id: string, info: ExportDownloadInfo, range?: ByteRange): Promise<Readable> {
+    const storage = this.options.storage;
+    const stat = await storage.stat(info.storageKey);
+    const header = await readAll(await storage.get(info.storageKey, { start: 0, end: HEADER_SIZE - 1 }));
+    const { segmentSize } = parseHeader(header);
+    if (!stat || stat.size !== encryptedSize(info.size, segmentSize)) {
+      throw new ExportProcessingError('The stored archive does not have the expected size.');
+    }
+    const plan = planDecryption(info.size, range, segmentSize);
+    const raw = await storage.get(info.storageKey, plan.stored);
+    const plain = new DecryptStream(deriveArchiveKey(this.options.secret, id), header, plan);
+    raw.on('error', (err) => plain.destroy(err));
+    return raw.pipe(plain);
   }
 
   /** @internal The stored row, scoped to the principal's account. */
@@ -383,3 +410,9 @@ function safeName(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'account';
 }
 
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExportPrincipal, ExportStatus } from 'nestjs-data-export';
 import { DATABASES } from '../utils/databases';
-import { createTestApp, TestApp, waitForExport } from '../utils/test-app';
+import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import {
@@ -49,7 +49,11 @@ describe.each(DATABASES)('archive on %s', (db) => {
     const row = await waitForExport(t.dataSource, view.id);
     expect(row.error).toBeNull();
     expect(row.status).toBe(ExportStatus.Completed);
-    const bytes = readFileSync(join(t.storageDir, row.storageKey!));
+    const bytes = await downloadArchive(t, row.id, OWNER_A);
+    // At rest the file is encrypted: none of the archive's bytes show through.
+    const stored = readFileSync(join(t.storageDir, row.storageKey!));
+    expect(stored.subarray(0, 4).toString('latin1')).toBe('NDX1');
+    for (const secret of secretsOf(seed)) expect(stored.includes(secret)).toBe(false);
     // The stored file is complete and alone: no temporary file is left behind.
     expect(readdirSync(t.storageDir).filter((f) => f.includes('.partial'))).toEqual([]);
     // Each request must free the slot for the next test of this suite.

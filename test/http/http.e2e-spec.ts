@@ -1,6 +1,5 @@
-import type { INestApplication } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import { fakeAuth } from '../utils/fake-auth';
 import request from 'supertest';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
@@ -15,18 +14,6 @@ import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
 
 const HOUR = 3_600_000;
-
-/** A host's sign-in: `x-user: <userId>:<accountId>:<role>` becomes `req.user`. */
-export function fakeAuth(app: INestApplication): void {
-  app.use((req: Request & { user?: unknown }, _res: Response, next: NextFunction) => {
-    const header = req.headers['x-user'];
-    if (typeof header === 'string') {
-      const [userId, accountId, role] = header.split(':');
-      req.user = { userId, accountId, role };
-    }
-    next();
-  });
-}
 
 const OWNER_A = 'owner-a:team-a:owner';
 const AGENT_A = 'agent-a:team-a:agent';

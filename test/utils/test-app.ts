@@ -18,6 +18,8 @@ import {
   ExportClock,
   ExportNotifier,
   ExportView,
+  ExportPrincipal,
+  ByteRange,
   LocalDiskStorage,
 } from 'nestjs-data-export';
 import { DatabaseName, dataSourceOptions, REDIS_URL } from './databases';
@@ -130,4 +132,14 @@ export async function waitForExport(dataSource: DataSource, id: string, timeoutM
     if (Date.now() > deadline) throw new Error(`Export ${id} still ${row.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Downloads a completed export the way a user does: a fresh signed link, decrypted on the fly. */
+export async function downloadArchive(t: TestApp, id: string, principal: ExportPrincipal, range?: ByteRange): Promise<Buffer> {
+  const { downloadUrl } = await t.service.get(principal, id);
+  if (!downloadUrl) throw new Error(`export ${id} has no download link`);
+  const download = await t.service.openDownload(id, new URL(downloadUrl).searchParams.get('token'), range);
+  const chunks: Buffer[] = [];
+  for await (const chunk of download.stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -1,3 +1,5 @@
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream, readFileSync } from 'node:fs';
 import 'reflect-metadata';
 import { DynamicModule, INestApplicationContext, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -118,13 +120,28 @@ async function main(): Promise<void> {
 
     const seed = await seedRows(dataSource);
     const requestedBy = 'smoke-user-a1';
-    const view = await service.request({ userId: requestedBy, accountId: TEAM_A, role: 'owner' });
+    const principal = { userId: requestedBy, accountId: TEAM_A, role: 'owner' };
+    const view = await service.request(principal);
     if (view.status !== ExportStatus.Confirmed) throw new Error(`request() returned status ${view.status}`);
     const row = await waitForExport(dataSource, view.id);
     if (!row.storageKey) throw new Error('completed export has no storageKey');
 
+    // At rest the archive is encrypted: no canary, not a ZIP.
+    const stored = readFileSync(join(storageDir, row.storageKey));
+    if (stored.subarray(0, 4).toString('latin1') !== 'NDX1') throw new Error('the stored archive is not encrypted at rest');
+    for (const canary of [REDACTED_CANARY, OTHER_TENANT_CANARY]) {
+      if (stored.includes(canary)) throw new Error(`a canary appears in the stored bytes: ${canary}`);
+    }
+    // What a user downloads: through a fresh signed link, decrypted on the fly.
+    const { downloadUrl } = await service.get(principal, view.id);
+    if (!downloadUrl) throw new Error('a completed export has no downloadUrl');
+    const token = new URL(downloadUrl).searchParams.get('token');
+    const download = await service.openDownload(view.id, token);
+    const downloaded = join(workDir, 'download.zip');
+    await pipeline(download.stream, createWriteStream(downloaded));
+
     const result = verifyArchive({
-      file: join(storageDir, row.storageKey),
+      file: downloaded,
       extractDir: join(workDir, 'unzipped'),
       exportRow: row,
       accountId: TEAM_A,
