@@ -101,6 +101,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportSweeper,
       ExportService,
       ...(extras.worker ? [ExportProcessor, ExportWorker] : []),
+      ...(extras.http ? [loadHttpErrorHandler()] : []),
     ];
     return {
       module: ExportModule,
@@ -137,4 +138,9 @@ function loadHttpController(path: string): Type<unknown> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createExportController } = require('./http/export.controller') as typeof import('./http/export.controller');
   return createExportController(path);
+}
+
+function loadHttpErrorHandler(): Type<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./http/body-error.handler') as typeof import('./http/body-error.handler')).ExportBodyErrorHandler;
 }

@@ -169,6 +169,7 @@ export function createExportController(path: string): Type<unknown> {
         res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
         if (headOnly) return void res.end();
         res.removeHeader('Content-Disposition');
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
         res.json({ statusCode: 416, code: 'EXPORT_INVALID_REQUEST', message: 'The requested range is outside the file.', size: meta.size });
         return;
       }

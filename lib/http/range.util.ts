@@ -17,9 +17,11 @@ export function parseRange(header: unknown, size: number): ByteRange | 'unsatisf
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start >= size || end < start) return 'unsatisfiable';
-  return { start, end };
+  const last = match[2] === '' ? Infinity : Number(match[2]);
+  // `bytes=5-2` is not a valid range: the header is ignored (RFC 9110 §14.1.1).
+  if (!Number.isSafeInteger(start) || last < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(last, size - 1) };
 }
 
 /**
