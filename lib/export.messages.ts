@@ -48,6 +48,8 @@ export const ExportMessages = {
     'The DataExport entity is not part of the DataSource. Add ...DATA_EXPORT_ENTITIES to TypeOrmModule.forRoot({ entities }) or set autoLoadEntities: true.',
   categoryFailed: (category: string, reason: string) =>
     `Export failed while reading category "${category}" (${reason}).`,
+  databaseStalled: (category: string) =>
+    `Export failed while reading category "${category}": the database stopped sending rows.`,
   archiveFailed: (reason: string) => `Export failed while writing the archive (${reason}).`,
 };
 

@@ -14,6 +14,8 @@ export interface ArchiveContext {
   readonly dataSource: DataSource;
   readonly exportedAt: Date;
   readonly compressionLevel: number;
+  /** Called when a category starts, so that a failure can name it. */
+  readonly onCategory?: (category: ExportCategory) => void;
   /** Called after each batch; may throw to stop the export (e.g. when it was cancelled). */
   readonly onBatch: (category: ExportCategory, rows: number) => Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function writeCategoryRows(
   separator: string,
   lineSuffix = '',
 ): Promise<number> {
+  ctx.onCategory?.(category);
   const serialize = createLineSerializer(category, ctx.dataSource);
   let rows = 0;
   for await (const batch of ctx.reader.batches(category)) {

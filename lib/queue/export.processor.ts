@@ -97,9 +97,11 @@ export class ExportProcessor {
       { accountId: row.accountId, userId: row.requestedBy },
       row.filters ?? {},
       this.options.batchSize,
+      this.options.staleAfterMs,
     );
     const storageKey = `${row.id}.${writer.extension}`;
     await reader.open();
+    let failed = true;
     try {
       let estimated = 0;
       for (const category of categories) {
@@ -146,7 +148,16 @@ export class ExportProcessor {
       try {
         const exportedAt = this.clock.now();
         const summaries = await writer.write(
-          { exportRow: row, categories, reader, dataSource: this.dataSource, exportedAt, compressionLevel: this.options.compressionLevel, onBatch },
+          {
+            exportRow: row,
+            categories,
+            reader,
+            dataSource: this.dataSource,
+            exportedAt,
+            compressionLevel: this.options.compressionLevel,
+            onCategory: (category) => (progress.category = category.name),
+            onBatch,
+          },
           digest,
         );
         await stored;
@@ -179,8 +190,9 @@ export class ExportProcessor {
         await stored.catch(() => undefined);
         throw err;
       }
+      failed = false;
     } finally {
-      await reader.close();
+      await reader.close(failed);
     }
   }
 

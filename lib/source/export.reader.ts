@@ -3,8 +3,11 @@ import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 
 import type { ColumnMetadata, ExportCategory } from '../registry/export-category.interface';
 import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportSubject } from '../service/export-principal.interface';
+import { ExportProcessingError } from '../errors/export.error';
+import { ExportMessages } from '../export.messages';
 
 const ALIAS = 'x';
+const CLOSE_TIMEOUT_MS = 5000;
 const CURSOR = 'data_export_cursor';
 const SQLITE_BIGINT = new Set(['bigint', 'int8', 'unsigned big int']);
 const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
@@ -29,6 +32,8 @@ export class ExportReader {
     private readonly subject: ExportSubject,
     private readonly filters: ExportFilters,
     private readonly batchSize: number,
+    /** A driver stream that sends no row for this long (while we wait for one) is abandoned. */
+    private readonly stallTimeoutMs = 600_000,
   ) {
     const type = dataSource.options.type;
     this.strategy = type === 'postgres' ? 'cursor' : type === 'mysql' || type === 'mariadb' ? 'stream' : 'keyset';
@@ -46,16 +51,24 @@ export class ExportReader {
     }
   }
 
-  /** Ends the snapshot and releases the connection. Safe to call twice. */
-  async close(): Promise<void> {
+  /**
+   * Ends the snapshot and releases the connection. After a failure the connection may be dead
+   * (killed, network cut): the rollback gets a bounded wait, and a MySQL connection is destroyed
+   * rather than returned to the pool. Safe to call twice.
+   */
+  async close(failed = false): Promise<void> {
     const qr = this.queryRunner;
     this.queryRunner = undefined;
     if (!qr || qr.isReleased) return;
     try {
-      if (this.strategy !== 'keyset') await qr.query('ROLLBACK');
-    } finally {
-      await qr.release();
+      if (this.strategy !== 'keyset') await withTimeout(qr.query('ROLLBACK'), CLOSE_TIMEOUT_MS);
+    } catch {
+      failed = true;
     }
+    if (failed && this.strategy === 'stream') {
+      (qr as unknown as { databaseConnection?: { destroy?: () => void } }).databaseConnection?.destroy?.();
+    }
+    await qr.release().catch(() => undefined);
   }
 
   /** Rows the category will yield for this subject and filters. */
@@ -88,17 +101,37 @@ export class ExportReader {
   private async *streamBatches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
     const [sql, params] = this.selectQuery(category).getQueryAndParameters();
     const stream: Readable = await this.runner().stream(sql, params);
+    // A killed connection can leave the driver's stream silent forever: a watchdog abandons it
+    // when no row arrives for `stallTimeoutMs` while we are waiting (not while we write).
+    let seen = 0;
+    let checked = -1;
+    let busy = false;
+    let idle = 0;
+    const tick = Math.max(50, Math.min(1000, Math.floor(this.stallTimeoutMs / 4)));
+    const watchdog = setInterval(() => {
+      if (busy || seen !== checked) {
+        checked = seen;
+        idle = 0;
+      } else if (++idle * tick >= this.stallTimeoutMs) {
+        stream.destroy(new ExportProcessingError(ExportMessages.databaseStalled(category.name)));
+      }
+    }, tick);
+    watchdog.unref();
     let batch: ObjectLiteral[] = [];
     try {
       for await (const row of stream) {
+        seen++;
         batch.push(row);
         if (batch.length >= this.batchSize) {
+          busy = true;
           yield batch;
+          busy = false;
           batch = [];
         }
       }
       if (batch.length > 0) yield batch;
     } finally {
+      clearInterval(watchdog);
       stream.destroy();
     }
   }
@@ -192,4 +225,12 @@ export class ExportReader {
     if (!this.queryRunner) throw new Error('ExportReader is not open');
     return this.queryRunner;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

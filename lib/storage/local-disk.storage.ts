@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,8 +7,10 @@ import { ByteRange, ExportStorage, ExportStorageStat } from './export.storage';
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 /**
- * Stores archives as files under a directory. `put` writes `<key>.<random>.partial` and renames
- * it over `<key>` when the stream ends, so a file under its final name is always complete.
+ * Stores archives as files under a directory. `put` writes `<key>.partial` and renames it over
+ * `<key>` when the stream ends, so a file under its final name is always complete. The
+ * temporary name is fixed per key: when a worker dies mid-write, the next attempt (Bull runs one
+ * job per export at a time) truncates and replaces its leftover instead of adding another.
  * Files are created with mode 0600.
  * @publicApi
  */
@@ -24,9 +25,9 @@ export class LocalDiskStorage extends ExportStorage {
   async put(key: string, body: Readable): Promise<ExportStorageStat> {
     const target = this.resolve(key);
     await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-    const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
+    const temp = `${target}.partial`;
     try {
-      await pipeline(body, createWriteStream(temp, { mode: 0o600, flags: 'wx' }));
+      await pipeline(body, createWriteStream(temp, { mode: 0o600, flags: 'w' }));
       await fs.rename(temp, target);
     } catch (err) {
       body.destroy();

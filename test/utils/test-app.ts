@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,6 +44,8 @@ export interface TestAppOptions {
   clock?: TestClock;
   /** Runs on the app before init (middleware such as a demo sign-in). */
   configure?: (app: INestApplication) => void;
+  /** Receives the app's log output (default: none). */
+  logger?: LoggerService;
   /** Skips BullModule.forRoot, for hosts whose queue connection comes from the `redis` option. */
   noBullRoot?: boolean;
 }
@@ -106,7 +108,7 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
     .overrideProvider(ExportClock)
     .useValue(options.clock ?? new ExportClock())
     .compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
   options.configure?.(app);
   await app.init();
   return {

@@ -1,0 +1,117 @@
+import { BullModule } from '@nestjs/bull';
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { DATA_EXPORT_ENTITIES, DataExport, ExportModule, ExportService, ExportStatus, LocalDiskStorage } from 'nestjs-data-export';
+import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { dataSourceOptions, REDIS_URL } from '../utils/databases';
+import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
+import { readZip } from '../utils/zip';
+
+const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
+const ROWS = 20_000;
+
+/** Starts a worker process; resolves once it is ready. */
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(__dirname, 'worker-process.ts')],
+      { env: { ...process.env, ...env, TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json') }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr!.on('data', (c) => (err += c));
+    child.stdout!.on('data', (c) => String(c).includes('worker ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
+  });
+}
+
+function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+describe('a worker process killed with SIGKILL mid-export (PostgreSQL)', () => {
+  let api: INestApplication;
+  let dataSource: DataSource;
+  const storageDir = mkdtempSync(join(tmpdir(), 'data-export-crash-'));
+  const prefix = `crash-${randomUUID().slice(0, 8)}`;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions('postgres', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),
+        BullModule.forRoot({ url: REDIS_URL, prefix }),
+        ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage(storageDir), worker: false, http: false }),
+      ],
+    }).compile();
+    api = moduleRef.createNestApplication({ logger: false });
+    await api.init();
+    dataSource = api.get(DataSource);
+    await seedHelpDesk(dataSource, 3);
+    const bulk = Array.from({ length: ROWS }, (_, i) => ({
+      id: `a9000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      ticketId: 'a2000000-0000-4000-8000-000000000000',
+      body: `bulk message ${i} ${'x'.repeat(100)}`,
+      internal: i % 7 === 0,
+      authorIp: null,
+      createdAt: new Date(Date.UTC(2026, 1, 1) + i),
+    }));
+    for (let i = 0; i < bulk.length; i += 1000) await dataSource.getRepository(Message).insert(bulk.slice(i, i + 1000) as never[]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const w of workers) await stop(w, 'SIGTERM');
+    await api?.close();
+    rmSync(storageDir, { recursive: true, force: true });
+  });
+
+  it('is taken up by another worker and completes with a correct archive, nothing stuck, one file', async () => {
+    const env = { FAULT_DB: 'postgres', FAULT_PREFIX: prefix, FAULT_STORAGE: storageDir, FAULT_BATCH: '20' };
+    const first = await startWorker(env);
+    workers.push(first);
+    const view = await api.get(ExportService).request(OWNER);
+
+    // Wait until the first worker is writing the archive, then kill it without warning.
+    const repo = dataSource.getRepository(DataExport);
+    for (let i = 0; ; i++) {
+      const row = await repo.findOneByOrFail({ id: view.id });
+      if (row.status === ExportStatus.Processing && row.rowsDone > 2000) break;
+      if (i > 600) throw new Error(`the first worker never got going (${row.status})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await stop(first, 'SIGKILL');
+    const partial = readdirSync(storageDir);
+    expect(partial.some((f) => f.endsWith('.partial'))).toBe(true);
+    const killedAt = await repo.findOneByOrFail({ id: view.id });
+    expect(killedAt.status).toBe(ExportStatus.Processing);
+    expect(killedAt.rowsDone).toBeLessThan(ROWS);
+
+    const second = await startWorker(env);
+    workers.push(second);
+    const done = await waitForExport(dataSource, view.id, 120_000);
+    expect(done.status).toBe(ExportStatus.Completed);
+    expect(done.activeSlot).toBe(TEAM_A);
+    expect(readdirSync(storageDir)).toEqual([done.storageKey]);
+
+    const t = { app: api, dataSource, service: api.get(ExportService), storageDir } as TestApp;
+    const entries = await readZip(await downloadArchive(t, done.id, OWNER));
+    const messages = entries.get('messages.ndjson')!.toString('utf8').trim().split('\n');
+    expect(messages).toHaveLength(ROWS + 6);
+    expect(new Set(messages.map((l) => JSON.parse(l).id)).size).toBe(ROWS + 6);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8'));
+    expect(manifest.summary.byCategory.messages).toBe(ROWS + 6);
+  }, 180_000);
+});
