@@ -7,6 +7,7 @@ import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-
 import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportProducer } from '../queue/export.producer';
+import { transitionExport } from '../utils/export-transition.util';
 import { ExportEvents } from '../service/export-events';
 import { requesterOf, toExportView } from '../service/export-view.util';
 
@@ -105,8 +106,7 @@ export class ExportSweeper {
   }
 
   private async move(row: DataExport, from: ExportStatus[], set: Partial<DataExport>): Promise<boolean> {
-    const result = await this.repo.update({ id: row.id, status: In(from) }, set);
-    if ((result.affected ?? 0) === 0) return false;
+    if (!(await transitionExport(this.repo, row.id, from, set))) return false;
     this.events.emit('status', { ...row, ...set } as DataExport);
     return true;
   }

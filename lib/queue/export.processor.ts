@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { Job } from 'bull';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { ArchiveWriter } from '../archive/archive.writer';
 import { JsonArchiveWriter } from '../archive/json-archive.writer';
 import { ZipArchiveWriter } from '../archive/zip-archive.writer';
@@ -20,6 +20,7 @@ import { ExportNotifier } from '../notifier/export.notifier';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ExportEvents } from '../service/export-events';
 import { ExportReader } from '../source/export.reader';
+import { notifySafely, transitionExport } from '../utils/export-transition.util';
 import { ARCHIVE_CIPHER, deriveArchiveKey, EncryptStream } from '../crypto/archive-cipher';
 import type { ExportJobData } from './export-job.interface';
 
@@ -66,7 +67,7 @@ export class ExportProcessor {
 
   async process(job: Job<ExportJobData>): Promise<void> {
     const { exportId } = job.data;
-    const started = await this.transition(exportId, [ExportStatus.Confirmed, ExportStatus.Processing], {
+    const started = await transitionExport(this.repo, exportId, [ExportStatus.Confirmed, ExportStatus.Processing], {
       status: ExportStatus.Processing,
       startedAt: this.clock.now(),
       heartbeatAt: this.clock.now(),
@@ -118,7 +119,7 @@ export class ExportProcessor {
         done += rows;
         progress.category = category.name;
         const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
-        const still = await this.transition(row.id, [ExportStatus.Processing], {
+        const still = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
           rowsDone: done,
           percent,
           currentCategory: category.name,
@@ -163,7 +164,7 @@ export class ExportProcessor {
         await stored;
         progress.category = undefined;
         const completedAt = this.clock.now();
-        const completed = await this.transition(row.id, [ExportStatus.Processing], {
+        const completed = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
           status: ExportStatus.Completed,
           completedAt,
           expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
@@ -184,7 +185,7 @@ export class ExportProcessor {
         this.logger.log(`Export ${row.id} completed: ${done} rows, ${digest.bytes} bytes`);
         const finished = await this.repo.findOneByOrFail({ id: row.id });
         this.events.emit('status', finished);
-        await this.safely(() => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
+        await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
       } catch (err) {
         digest.destroy(err as Error);
         await stored.catch(() => undefined);
@@ -211,7 +212,8 @@ export class ExportProcessor {
     const attempts = job.opts.attempts ?? 1;
     const final = job.attemptsMade + 1 >= attempts;
     this.logger.error(`Export ${row.id} failed (attempt ${job.attemptsMade + 1} of ${attempts}): ${message}`);
-    const moved = await this.transition(
+    const moved = await transitionExport(
+      this.repo,
       row.id,
       [ExportStatus.Processing],
       final
@@ -220,24 +222,11 @@ export class ExportProcessor {
     ).catch(() => false);
     if (moved) this.events.emit('status', { ...row, status: final ? ExportStatus.Failed : ExportStatus.Confirmed, error: message });
     if (moved && final) {
-      await this.safely(() => this.notifier.failed(toExportView({ ...row, status: ExportStatus.Failed, error: message }), requesterOf(row)));
+      await notifySafely(this.logger, () => this.notifier.failed(toExportView({ ...row, status: ExportStatus.Failed, error: message }), requesterOf(row)));
     }
   }
 
-  /** Notifier errors are logged by name only and never fail the export. */
-  private async safely(call: () => Promise<void> | void): Promise<void> {
-    try {
-      await call();
-    } catch (err) {
-      this.logger.error(`The export notifier failed: ${(err as Error)?.name ?? 'Error'}`);
-    }
-  }
 
-  /** Conditional update: applies `set` only while the export is in one of `from`. */
-  private async transition(id: string, from: ExportStatus[], set: Partial<DataExport>): Promise<boolean> {
-    const result = await this.repo.update({ id, status: In(from) }, set);
-    return (result.affected ?? 0) > 0;
-  }
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
-import { DataSource, In, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, IsNull, Not, Repository } from 'typeorm';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
@@ -25,6 +25,7 @@ import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../registry/export.registry';
 import type { ByteRange } from '../storage/export.storage';
 import { isUniqueViolation } from '../utils/unique-violation.util';
+import { notifySafely, transitionExport } from '../utils/export-transition.util';
 import { DecryptStream, deriveArchiveKey, encryptedSize, HEADER_SIZE, parseHeader, planDecryption } from '../crypto/archive-cipher';
 import { ExportProcessingError } from '../errors/export.error';
 import type { ExportEvent } from './export-event.interface';
@@ -147,7 +148,7 @@ export class ExportService {
     if (confirmed) {
       await this.enqueueOrRelease(row);
     } else {
-      await this.notify(() => this.notifier.confirmationRequested(toExportView(row), this.links.confirmationUrl(row), requesterOf(row)));
+      await notifySafely(this.logger, () => this.notifier.confirmationRequested(toExportView(row), this.links.confirmationUrl(row), requesterOf(row)));
     }
     return toExportView(row);
   }
@@ -163,7 +164,7 @@ export class ExportService {
       this.links.verify(String(id), 'confirm', token);
     } catch (err) {
       if (err instanceof ExportLinkExpiredException) {
-        await this.transition(String(id), [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null });
+        await transitionExport(this.repo, String(id), [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null });
       }
       throw err;
     }
@@ -171,7 +172,7 @@ export class ExportService {
     if (!row) throw new ExportNotFoundException();
     if (row.status === ExportStatus.Pending) {
       const now = this.clock.now();
-      const moved = await this.transition(id, [ExportStatus.Pending], { status: ExportStatus.Confirmed, confirmedAt: now });
+      const moved = await transitionExport(this.repo, id, [ExportStatus.Pending], { status: ExportStatus.Confirmed, confirmedAt: now });
       if (moved) {
         Object.assign(row, { status: ExportStatus.Confirmed, confirmedAt: now });
         this.events.emit('status', row);
@@ -213,11 +214,11 @@ export class ExportService {
     const row = await this.findOwned(principal, id);
     const now = this.clock.now();
     if (CANCELLABLE.includes(row.status)) {
-      if (await this.transition(id, CANCELLABLE, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null })) {
+      if (await transitionExport(this.repo, id, CANCELLABLE, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null })) {
         await this.removeJob(id);
       }
     } else if (row.status === ExportStatus.Completed) {
-      if (await this.transition(id, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null, expiresAt: now })) {
+      if (await transitionExport(this.repo, id, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null, expiresAt: now })) {
         await this.deleteFile(row);
       }
     } else {
@@ -315,7 +316,7 @@ export class ExportService {
       (holder.status === ExportStatus.Completed && holder.expiresAt !== null && holder.expiresAt <= now) ||
       (holder.status === ExportStatus.Pending && holder.createdAt.getTime() + this.options.confirmation.ttlMs <= now.getTime());
     if (!lapsed) return;
-    if (await this.transition(holder.id, [holder.status], { status: ExportStatus.Expired, activeSlot: null })) {
+    if (await transitionExport(this.repo, holder.id, [holder.status], { status: ExportStatus.Expired, activeSlot: null })) {
       if (holder.storageKey) await this.deleteFile(holder);
       this.events.emit('status', { ...holder, status: ExportStatus.Expired, activeSlot: null });
     }
@@ -356,18 +357,7 @@ export class ExportService {
     }
   }
 
-  private async notify(call: () => Promise<void> | void): Promise<void> {
-    try {
-      await call();
-    } catch (err) {
-      this.logger.error(`The export notifier failed: ${(err as Error)?.name ?? 'Error'}`);
-    }
-  }
 
-  private async transition(id: string, from: ExportStatus[], set: Partial<DataExport>): Promise<boolean> {
-    const result = await this.repo.update({ id, status: In(from) }, set);
-    return (result.affected ?? 0) > 0;
-  }
 
   private validateInput(input: RequestExportInput): { format: ExportFormat; filters: ExportFilters } {
     const format = input.format ?? ExportFormat.Zip;

@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { DataExport, ExportStatus } from 'nestjs-data-export';
 import { createTestApp, TestApp, waitForExport } from '../utils/test-app';
-import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { insertBulkMessages } from '../fixtures/help-desk.seed';
 
 const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
 const ROWS = 20_000;
@@ -19,15 +20,7 @@ describe.each(['postgres', 'mariadb'] as const)('the database failing mid-export
   beforeAll(async () => {
     t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, exportOptions: { batchSize: 20, attempts: 1, staleAfter: '2s' } });
     await seedHelpDesk(t.dataSource, 3);
-    const bulk = Array.from({ length: ROWS }, (_, i) => ({
-      id: `a9000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      ticketId: 'a2000000-0000-4000-8000-000000000000',
-      body: `bulk message ${i} ${'x'.repeat(100)}`,
-      internal: false,
-      authorIp: null,
-      createdAt: new Date(Date.UTC(2026, 1, 1) + i),
-    }));
-    for (let i = 0; i < bulk.length; i += 1000) await t.dataSource.getRepository(Message).insert(bulk.slice(i, i + 1000) as never[]);
+    await insertBulkMessages(t.dataSource, ROWS, (i) => `bulk message ${i} ${'x'.repeat(100)}`);
   }, 60_000);
   afterAll(() => t?.close());
 

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { DATA_EXPORT_ENTITIES, DataExport, ExportModule, ExportService, ExportStatus, LocalDiskStorage } from 'nestjs-data-export';
-import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { insertBulkMessages } from '../fixtures/help-desk.seed';
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
@@ -61,15 +62,7 @@ describe('a worker process killed with SIGKILL mid-export (PostgreSQL)', () => {
     await api.init();
     dataSource = api.get(DataSource);
     await seedHelpDesk(dataSource, 3);
-    const bulk = Array.from({ length: ROWS }, (_, i) => ({
-      id: `a9000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      ticketId: 'a2000000-0000-4000-8000-000000000000',
-      body: `bulk message ${i} ${'x'.repeat(100)}`,
-      internal: i % 7 === 0,
-      authorIp: null,
-      createdAt: new Date(Date.UTC(2026, 1, 1) + i),
-    }));
-    for (let i = 0; i < bulk.length; i += 1000) await dataSource.getRepository(Message).insert(bulk.slice(i, i + 1000) as never[]);
+    await insertBulkMessages(dataSource, ROWS, (i) => `bulk message ${i} ${'x'.repeat(100)}`);
   }, 60_000);
 
   afterAll(async () => {

@@ -10,8 +10,9 @@ import { ExportLinkSigner } from '../../lib/links/export-link.signer';
 import { DATABASES } from '../utils/databases';
 import { createTestApp, RecordingNotifier, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
-import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
+import { insertBulkMessages } from '../fixtures/help-desk.seed';
 
 const HOUR = 3_600_000;
 
@@ -182,15 +183,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
       exportOptions: { batchSize: 5, progressInterval: 1, confirmation: { required: true }, notifier: RecordingNotifier },
     });
     await seedHelpDesk(t.dataSource, 3);
-    const bulk = Array.from({ length: 2000 }, (_, i) => ({
-      id: `a9000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      ticketId: 'a2000000-0000-4000-8000-000000000000',
-      body: `bulk ${i}`,
-      internal: false,
-      authorIp: null,
-      createdAt: new Date(Date.UTC(2026, 1, 1) + i),
-    }));
-    for (let i = 0; i < bulk.length; i += 100) await t.dataSource.getRepository(Message).insert(bulk.slice(i, i + 100) as never[]);
+    await insertBulkMessages(t.dataSource, 2000, (i) => `bulk ${i}`);
     const notifier = t.app.get(ExportNotifier) as RecordingNotifier;
     await t.app.listen(0, '127.0.0.1');
     const port = (t.app.getHttpServer().address() as AddressInfo).port;

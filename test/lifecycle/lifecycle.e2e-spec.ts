@@ -14,8 +14,9 @@ import {
 } from 'nestjs-data-export';
 import { DATABASES } from '../utils/databases';
 import { createTestApp, RecordingNotifier, TestApp, TestClock, waitForExport } from '../utils/test-app';
-import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { insertBulkMessages } from '../fixtures/help-desk.seed';
 
 const HOUR = 3_600_000;
 const OWNER: ExportPrincipal = { userId: 'owner-a', accountId: TEAM_A, role: 'owner', email: 'owner@a.example' };
@@ -116,15 +117,7 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
       await t.close();
       await boot({ batchSize: 1 });
       // Enough rows that the job is still running when the cancel arrives.
-      const bulk = Array.from({ length: 1500 }, (_, i) => ({
-          id: `a9000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-          ticketId: 'a2000000-0000-4000-8000-000000000000',
-          body: `bulk ${i}`,
-          internal: false,
-          authorIp: null,
-          createdAt: new Date(Date.UTC(2026, 1, 1) + i),
-        }));
-      for (let i = 0; i < bulk.length; i += 100) await t.dataSource.getRepository(Message).insert(bulk.slice(i, i + 100) as never[]);
+      await insertBulkMessages(t.dataSource, 1500, (i) => `bulk ${i}`);
       const started = firstValueFrom(t.service.events$.pipe(filter((e) => e.type === 'status' && e.export.status === ExportStatus.Processing)));
       const view = await t.service.request(OWNER);
       await started;

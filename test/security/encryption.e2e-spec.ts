@@ -5,8 +5,9 @@ import request from 'supertest';
 import { ExportPrincipal, ExportStatus } from 'nestjs-data-export';
 import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
-import { HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { OTHER_TENANT_CANARY, REDACTED_CANARY, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { insertBulkMessages } from '../fixtures/help-desk.seed';
 import { fakeAuth } from '../utils/fake-auth';
 
 const OWNER: ExportPrincipal = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
@@ -19,15 +20,7 @@ describe('encryption at rest', () => {
     // Stored (level 0) so the archive spans many 64 KiB segments.
     t = await createTestApp('sqlite', { entities: HELP_DESK_ENTITIES, configure: fakeAuth, exportOptions: { compressionLevel: 0, encryption } });
     await seedHelpDesk(t.dataSource, 3);
-    const bulk = Array.from({ length: 3000 }, (_, i) => ({
-      id: `a9000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      ticketId: 'a2000000-0000-4000-8000-000000000000',
-      body: `${BODY_CANARY} message ${i} ${'lorem ipsum '.repeat(8)}`,
-      internal: false,
-      authorIp: null,
-      createdAt: new Date(Date.UTC(2026, 1, 1) + i),
-    }));
-    for (let i = 0; i < bulk.length; i += 100) await t.dataSource.getRepository(Message).insert(bulk.slice(i, i + 100) as never[]);
+    await insertBulkMessages(t.dataSource, 3000, (i) => `${BODY_CANARY} message ${i} ${'lorem ipsum '.repeat(8)}`);
     const view = await t.service.request(OWNER);
     const row = await waitForExport(t.dataSource, view.id);
     expect(row.status).toBe(ExportStatus.Completed);

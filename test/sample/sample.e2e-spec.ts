@@ -1,0 +1,273 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { createSampleApp, SampleApp } from '../../sample-app/create-sample-app';
+import { Member, Ticket } from '../../sample-app/entities';
+import type { OutboxMail } from '../../sample-app/mail/outbox';
+import { parseNdjson, readZip } from '../utils/zip';
+
+/*
+ * The help-desk sample, driven in headless Chromium: real SQLite, real Redis (a Bull prefix of
+ * its own), the library's real endpoints and worker, the page's real JavaScript. Nothing is mocked.
+ * Screenshots land in docs/images/.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SHOTS = join(__dirname, '..', '..', 'docs', 'images');
+
+jest.setTimeout(60_000);
+
+let browser: Browser;
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'helpdesk-sample-'));
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Boots the sample in-process on a free port, with its own database, storage, outbox and queue prefix. */
+function boot(name: string, options: { tickets: number; confirm?: boolean; batchSize?: number }): Promise<SampleApp> {
+  return createSampleApp({
+    port: 0,
+    publicHost: '127.0.0.1',
+    database: ':memory:',
+    redisUrl: REDIS_URL,
+    bullPrefix: `sample-test-${randomUUID().slice(0, 8)}`,
+    exportsDir: join(tmp, name, 'exports'),
+    outboxDir: join(tmp, name, 'outbox'),
+    tickets: options.tickets,
+    confirm: options.confirm ?? false,
+    logger: false,
+    exportOptions: { batchSize: options.batchSize ?? 500, progressInterval: 50, attempts: 1 },
+  });
+}
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  // Delete / cancel ask for confirmation.
+  page.on('dialog', (dialog) => void dialog.accept());
+  return { context, page };
+}
+
+/** Signs in on the demo page by clicking the user's card, and waits for the export page. */
+async function signIn(page: Page, sample: SampleApp, email: string): Promise<void> {
+  await page.goto(`${sample.url}/demo/sign-in`);
+  await page.click(`button[data-user-email="${email}"]`);
+  await page.waitForURL('**/settings/data-export');
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+const noticeCode = (page: Page) => page.getAttribute('#notice', 'data-code');
+
+/**
+ * Saves a screenshot of the top of the page to docs/images, down to the bottom of `until`
+ * (default: the whole main column, at most 900 px), so the PNGs stay small.
+ */
+async function shot(page: Page, file: string, until = 'main'): Promise<void> {
+  const height = await page.evaluate((selector) => {
+    window.scrollTo(0, 0);
+    return Math.ceil(document.querySelector(selector)!.getBoundingClientRect().bottom + 20);
+  }, until);
+  await page.screenshot({ path: join(SHOTS, file), clip: { x: 0, y: 0, width: 1280, height: Math.min(900, height) } });
+}
+
+describe('help-desk sample: Settings → Data Export in headless Chromium', () => {
+  let sample: SampleApp;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    // Enough rows that the progress bar has something to show.
+    sample = await boot('main', { tickets: 12_000, batchSize: 400 });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await sample?.close();
+  });
+
+  it('prints the demo users on a sign-in page that says it is demo-only', async () => {
+    ({ context, page } = await newPage());
+    await page.goto(sample.url);
+    await page.waitForURL('**/demo/sign-in');
+    await expect(page.textContent('.demo-banner')).resolves.toContain('Demo sign-in — not real authentication');
+    const emails = await page.$$eval('button[data-user-email]', (buttons) => buttons.map((b) => `${b.getAttribute('data-role')}:${b.getAttribute('data-user-email')}`));
+    expect(emails).toEqual(sample.users.map((u) => `${u.role}:${u.email}`));
+    expect(sample.users.map((u) => u.role)).toEqual(['owner', 'admin', 'agent', 'owner', 'admin', 'agent']);
+    await shot(page, 'sample-sign-in.png');
+  });
+
+  it('an owner requests an export, follows the live progress bar to completion, and downloads a valid ZIP', async () => {
+    const owner = sample.users.find((u) => u.role === 'owner' && u.teamId === 'northwind-outfitters')!;
+    await signIn(page, sample, owner.email);
+    await expect(page.textContent('#who')).resolves.toContain('Olivia Bennett');
+    // Every category of the registry is offered, with what is never exported.
+    const categories = await page.$$eval('input.category', (boxes) => boxes.map((b) => (b as HTMLInputElement).value));
+    expect(categories).toEqual(['team', 'members', 'customers', 'tickets', 'messages', 'articles', 'csat_surveys', 'settings', 'webhooks', 'api_keys', 'invitations']);
+    await expect(page.textContent('#categories')).resolves.toContain('Never exported: passwordHash, mfaSecret');
+
+    await page.click('#request');
+    await page.waitForSelector('#notice[data-code="REQUESTED"]');
+    // The bar moves while the job runs (SSE `progress` events from GET /exports/:id/events)…
+    const seenProcessing = await page
+      .waitForFunction(
+        () => {
+          const card = document.getElementById('current')!;
+          const now = Number(document.getElementById('progress')!.getAttribute('aria-valuenow'));
+          return card.dataset.status === 'processing' && now >= 10 && now <= 90;
+        },
+        undefined,
+        { timeout: 20_000, polling: 'raf' },
+      )
+      .then(() => true)
+      .catch(() => false);
+    if (seenProcessing) await shot(page, 'data-export-progress.png', '#request-card > p');
+    // …and ends on one final `status` event: completed, with a download button.
+    await page.waitForSelector('#current[data-status="completed"] #download', { timeout: 30_000 });
+    expect(seenProcessing).toBe(true);
+    await expect(page.getAttribute('#progress', 'aria-valuenow')).resolves.toBe('100');
+    expect(Number(await page.getAttribute('#current', 'data-events'))).toBeGreaterThanOrEqual(2);
+    await expect(page.textContent('#current-status')).resolves.toBe('Ready to download');
+    await shot(page, 'data-export-completed.png', '#request-card > p');
+
+    const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toMatch(/^data-export-northwind-outfitters-\d{4}-\d{2}-\d{2}\.zip$/);
+    const bytes = readFileSync((await download.path())!);
+    const zip = await readZip(bytes);
+    const manifest = JSON.parse(zip.get('manifest.json')!.toString('utf8'));
+    expect(manifest).toMatchObject({ exportId, accountId: 'northwind-outfitters', requestedBy: owner.id });
+    const rows = Object.fromEntries(manifest.categories.map((c: { name: string; rows: number }) => [c.name, c.rows]));
+    for (const [name, count] of Object.entries(rows)) {
+      expect([name, parseNdjson(zip.get(`${name}.ndjson`)!).length]).toEqual([name, count]);
+    }
+    // The counts match the team's rows in the database and the export's view.
+    const teamTickets = await sample.dataSource.getRepository(Ticket).countBy({ teamId: 'northwind-outfitters' });
+    expect(rows.tickets).toBe(teamTickets);
+    expect(rows.tickets).toBeGreaterThan(5000);
+    expect(rows.members).toBe(await sample.dataSource.getRepository(Member).countBy({ teamId: 'northwind-outfitters' }));
+    const view = await page.evaluate(async (id) => (await fetch(`/exports/${id}`)).json(), exportId);
+    expect(view.counts).toEqual(rows);
+    expect(view.size).toBe(bytes.length);
+
+    // Only this team's data, internal notes included, and no secrets.
+    const tickets = parseNdjson(zip.get('tickets.ndjson')!);
+    expect(new Set(tickets.map((t) => t.teamId))).toEqual(new Set(['northwind-outfitters']));
+    const ticketIds = new Set(tickets.map((t) => t.id));
+    const messages = parseNdjson(zip.get('messages.ndjson')!);
+    expect(messages.every((m) => ticketIds.has(m.ticketId))).toBe(true);
+    expect(messages.some((m) => m.internal === true)).toBe(true);
+    for (const m of parseNdjson(zip.get('members.ndjson')!)) {
+      expect(Object.keys(m)).not.toEqual(expect.arrayContaining(['passwordHash']));
+      expect(m).not.toHaveProperty('mfaSecret');
+      expect(m.lastSignInIp).toMatch(/\.0$/);
+    }
+    for (const w of parseNdjson(zip.get('webhooks.ndjson')!)) {
+      expect(w.url).toMatch(/^https:\/\//);
+      expect(w).not.toHaveProperty('secret');
+    }
+    for (const k of parseNdjson(zip.get('api_keys.ndjson')!)) expect(k.key).toMatch(/^…[A-Za-z0-9]{4}$/);
+    for (const i of parseNdjson(zip.get('invitations.ndjson')!)) expect(i).not.toHaveProperty('token');
+    expect(bytes.toString('latin1')).not.toContain('whsec_');
+
+    // The ready email is in the outbox, with a working download link.
+    await page.goto(`${sample.url}/demo/outbox`);
+    const mail = page.locator(`article.mail[data-kind="ready"][data-export-id="${exportId}"]`);
+    await expect(mail.locator('.subject').textContent()).resolves.toBe('Your Northwind Outfitters data export is ready');
+    const [emailed] = await Promise.all([page.waitForEvent('download'), mail.locator('a[href*="/download?token="]').click()]);
+    expect(readFileSync((await emailed.path())!).equals(bytes)).toBe(true);
+  });
+
+  it('a second request by the owner is refused while the export is downloadable (409), then by the cooldown with the time left (429)', async () => {
+    await page.goto(`${sample.url}/settings/data-export`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForSelector('#current[data-status="completed"]');
+    await page.click('#request');
+    await page.waitForSelector('#notice[data-code="EXPORT_ALREADY_ACTIVE"]');
+    await expect(page.textContent('#notice')).resolves.toContain('You already have an export in progress or ready to download');
+    await shot(page, 'data-export-already-active.png', '#request-card > p');
+
+    // Deleting the completed export through the page frees the slot; the cooldown still applies.
+    await page.click('#delete');
+    await page.waitForSelector('#notice[data-code="DELETED"]');
+    await page.waitForSelector('#current', { state: 'hidden' });
+    await expect(page.textContent('#history tbody')).resolves.toContain('Expired');
+    await page.click('#request');
+    await page.waitForSelector('#notice[data-code="EXPORT_COOLDOWN"]');
+    const text = (await page.textContent('#notice'))!;
+    expect(text).toContain('Please wait before requesting another export');
+    expect(text).toMatch(/in 2[34] h \d{2} min/);
+    expect(text).toContain('429 EXPORT_COOLDOWN');
+    await shot(page, 'data-export-cooldown.png', '#request-card > p');
+  });
+
+  it('an agent sees the refusal (403 EXPORT_FORBIDDEN)', async () => {
+    const agent = sample.users.find((u) => u.role === 'agent' && u.teamId === 'northwind-outfitters')!;
+    await signIn(page, sample, agent.email);
+    expect(await noticeCode(page)).toBe('ROLE_INFO');
+    await expect(page.textContent('#history tbody')).resolves.toContain('visible to team owners and admins');
+    await page.click('#request');
+    await page.waitForSelector('#notice[data-code="EXPORT_FORBIDDEN"]');
+    const text = (await page.textContent('#notice'))!;
+    expect(text).toContain('Only team owners and admins can export data');
+    expect(text).toContain(`${agent.name}, an agent of Northwind Outfitters`);
+    await shot(page, 'data-export-refused-agent.png', '#request-card > p');
+  });
+});
+
+describe('help-desk sample with email confirmation (--confirm)', () => {
+  let sample: SampleApp;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    sample = await boot('confirm', { tickets: 300, confirm: true });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await sample?.close();
+  });
+
+  it('confirm-then-download works through the demo outbox, without a mail server', async () => {
+    let page: Page;
+    ({ context, page } = await newPage());
+    const owner = sample.users.find((u) => u.role === 'owner' && u.teamId === 'lumen-analytics')!;
+    await signIn(page, sample, owner.email);
+    await page.click('#request');
+    await page.waitForSelector('#current[data-status="pending"]');
+    await expect(page.textContent('#progress-text')).resolves.toContain(`we sent a confirmation link to ${owner.email}`);
+    const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
+
+    await page.click('#current-actions a[href="/demo/outbox"]');
+    const confirmation = page.locator(`article.mail[data-kind="confirmation"][data-export-id="${exportId}"]`);
+    await expect(confirmation.locator('.subject').textContent()).resolves.toBe('Confirm your Lumen Analytics data export');
+    await shot(page, 'sample-outbox.png');
+    await confirmation.locator('a[href*="/confirm?token="]').click();
+    // The library's confirmation page: a GET shows a button, the POST confirms.
+    await page.waitForSelector('form[method="post"] button');
+    await page.click('form[method="post"] button');
+    await page.waitForSelector('text=Export confirmed');
+
+    await page.goto(`${sample.url}/settings/data-export`);
+    await page.waitForSelector('#current[data-status="completed"] #download', { timeout: 20_000 });
+    const mails: OutboxMail[] = await page.evaluate(async () => (await fetch('/demo/outbox.json')).json());
+    const ready = mails.find((m) => m.kind === 'ready' && m.exportId === exportId)!;
+    expect(ready.to).toBe(owner.email);
+    const link = /https?:\/\/\S+\/download\?token=\S+/.exec(ready.text)![0];
+    const res = await page.request.get(link);
+    expect(res.status()).toBe(200);
+    const zip = await readZip(await res.body());
+    expect(JSON.parse(zip.get('manifest.json')!.toString('utf8'))).toMatchObject({ exportId, accountId: 'lumen-analytics' });
+  });
+});
