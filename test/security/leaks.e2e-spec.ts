@@ -92,6 +92,8 @@ describe.each(DATABASES)('leak hunting on %s', (db) => {
         if (text.includes(secret)) throw new Error(`${secret.slice(0, 12)}… appears in ${where}`);
       }
     }
+    // Boot listed the fields redacted by their names alone.
+    expect(haystacks.logs).toMatch(/Redacted by name \(opt a field in with @ExportField\(\{ sensitive: false \}\)\): Customer\.portalPasswordHash, Webhook\.signingSecret/);
     // The failure was logged, by category and error class only.
     expect(haystacks.logs).toMatch(/failed \(attempt 1 of 1\): Export failed while reading category "zz-notes" \(Error\)/);
   });
