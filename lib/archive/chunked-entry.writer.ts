@@ -1,5 +1,4 @@
 import { createHash, Hash } from 'node:crypto';
-import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 
 /** Bytes gathered before one write to the archive. */
@@ -41,8 +40,19 @@ export class ChunkedEntryWriter {
     this.pending = '';
     this.hash.update(chunk);
     this.bytesWritten += chunk.length;
-    if (!this.stream.write(chunk)) {
-      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'close')]);
-    }
+    if (!this.stream.write(chunk)) await this.drained();
+  }
+
+  /** Waits for 'drain' (or 'close', when the archive gave up), leaving no listener behind. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('close', done);
+        resolve();
+      };
+      this.stream.on('drain', done);
+      this.stream.on('close', done);
+    });
   }
 }

@@ -11,7 +11,7 @@ const ROWS = 20_000;
 /** Kills the server connection that streams the export's rows. */
 const KILL_READER: Record<'postgres' | 'mariadb', string> = {
   postgres: `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'FETCH FORWARD%'`,
-  mariadb: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE 'SELECT%hd_messages%'`,
+  mariadb: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%hd_messages%'`,
 };
 
 describe.each(['postgres', 'mariadb'] as const)('the database failing mid-export on %s', (db) => {
@@ -20,7 +20,9 @@ describe.each(['postgres', 'mariadb'] as const)('the database failing mid-export
   beforeAll(async () => {
     t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, exportOptions: { batchSize: 20, attempts: 1, staleAfter: '2s' } });
     await seedHelpDesk(t.dataSource, 3);
-    await insertBulkMessages(t.dataSource, ROWS, (i) => `bulk message ${i} ${'x'.repeat(100)}`);
+    // About 20 MB of rows: more than the socket buffers hold, so the server is still sending
+    // (and its statement visible) when the connection is killed.
+    await insertBulkMessages(t.dataSource, ROWS, (i) => `bulk message ${i} ${'x'.repeat(1000)}`);
   }, 60_000);
   afterAll(() => t?.close());
 

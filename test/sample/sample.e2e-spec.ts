@@ -77,9 +77,11 @@ const noticeCode = (page: Page) => page.getAttribute('#notice', 'data-code');
  * (default: the whole main column, at most 900 px), so the PNGs stay small.
  */
 async function shot(page: Page, file: string, until = 'main'): Promise<void> {
-  const height = await page.evaluate((selector) => {
-    window.scrollTo(0, 0);
-    return Math.ceil(document.querySelector(selector)!.getBoundingClientRect().bottom + 20);
+  // Runs in the page (the test's tsconfig has no DOM types, hence `globalThis as any`).
+  const height: number = await page.evaluate((selector) => {
+    const w = globalThis as any;
+    w.scrollTo(0, 0);
+    return Math.ceil(w.document.querySelector(selector).getBoundingClientRect().bottom + 20);
   }, until);
   await page.screenshot({ path: join(SHOTS, file), clip: { x: 0, y: 0, width: 1280, height: Math.min(900, height) } });
 }
@@ -114,7 +116,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     await signIn(page, sample, owner.email);
     await expect(page.textContent('#who')).resolves.toContain('Olivia Bennett');
     // Every category of the registry is offered, with what is never exported.
-    const categories = await page.$$eval('input.category', (boxes) => boxes.map((b) => (b as HTMLInputElement).value));
+    const categories = await page.$$eval('input.category', (boxes) => boxes.map((b) => b.getAttribute('value')));
     expect(categories).toEqual(['team', 'members', 'customers', 'tickets', 'messages', 'articles', 'csat_surveys', 'settings', 'webhooks', 'api_keys', 'invitations']);
     await expect(page.textContent('#categories')).resolves.toContain('Never exported: passwordHash, mfaSecret');
 
@@ -124,8 +126,9 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     const seenProcessing = await page
       .waitForFunction(
         () => {
-          const card = document.getElementById('current')!;
-          const now = Number(document.getElementById('progress')!.getAttribute('aria-valuenow'));
+          const doc = (globalThis as any).document;
+          const card = doc.getElementById('current');
+          const now = Number(doc.getElementById('progress').getAttribute('aria-valuenow'));
           return card.dataset.status === 'processing' && now >= 10 && now <= 90;
         },
         undefined,
@@ -158,7 +161,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     expect(rows.tickets).toBe(teamTickets);
     expect(rows.tickets).toBeGreaterThan(5000);
     expect(rows.members).toBe(await sample.dataSource.getRepository(Member).countBy({ teamId: 'northwind-outfitters' }));
-    const view = await page.evaluate(async (id) => (await fetch(`/exports/${id}`)).json(), exportId);
+    const view = (await page.evaluate(async (id) => (await fetch(`/exports/${id}`)).json(), exportId)) as { counts: Record<string, number>; size: number };
     expect(view.counts).toEqual(rows);
     expect(view.size).toBe(bytes.length);
 
@@ -261,7 +264,7 @@ describe('help-desk sample with email confirmation (--confirm)', () => {
 
     await page.goto(`${sample.url}/settings/data-export`);
     await page.waitForSelector('#current[data-status="completed"] #download', { timeout: 20_000 });
-    const mails: OutboxMail[] = await page.evaluate(async () => (await fetch('/demo/outbox.json')).json());
+    const mails = (await page.evaluate(async () => (await fetch('/demo/outbox.json')).json())) as OutboxMail[];
     const ready = mails.find((m) => m.kind === 'ready' && m.exportId === exportId)!;
     expect(ready.to).toBe(owner.email);
     const link = /https?:\/\/\S+\/download\?token=\S+/.exec(ready.text)![0];

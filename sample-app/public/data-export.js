@@ -1,0 +1,363 @@
+// Settings → Data Export: plain browser JavaScript, no build step.
+// Talks to the library's built-in endpoints (POST/GET/DELETE /exports, GET /exports/:id/events)
+// and to two small sample endpoints (/demo/me, /demo/categories).
+'use strict';
+
+(function () {
+  const ACTIVE = ['pending', 'confirmed', 'processing'];
+  const STATUS_LABEL = {
+    pending: 'Awaiting confirmation',
+    confirmed: 'Queued',
+    processing: 'Processing',
+    completed: 'Ready to download',
+    expired: 'Expired',
+    failed: 'Failed',
+    cancelled: 'Cancelled',
+  };
+  const $ = (id) => document.getElementById(id);
+  const state = { me: null, categories: [], current: null, source: null, countdown: null, events: 0 };
+
+  // ---------- helpers ----------
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      headers: body ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+      credentials: 'same-origin',
+    });
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (res.status === 401) {
+      location.href = '/demo/sign-in';
+    }
+    return { ok: res.ok, status: res.status, data };
+  }
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+    return node;
+  }
+  const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+  const fmtNum = (n) => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
+  function fmtBytes(n) {
+    if (typeof n !== 'number') return '—';
+    if (n < 1024) return n + ' B';
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KB';
+    return (n / 1024 / 1024).toFixed(1) + ' MB';
+  }
+  function fmtDuration(seconds) {
+    seconds = Math.max(0, Math.round(seconds));
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    if (h > 0) return h + ' h ' + String(m).padStart(2, '0') + ' min';
+    if (m > 0) return m + ' min ' + String(s).padStart(2, '0') + ' s';
+    return s + ' s';
+  }
+  const total = (counts) => (counts ? Object.values(counts).reduce((a, b) => a + b, 0) : null);
+  const who = (userId) => (state.me && userId === state.me.userId ? 'You' : (state.me && state.me.members[userId]) || userId);
+
+  // ---------- notices (the API's refusals, in people's words) ----------
+  function notice(kind, title, text, code, extra) {
+    const box = $('notice');
+    clearInterval(state.countdown);
+    box.hidden = false;
+    box.className = 'notice ' + kind;
+    box.dataset.code = code || '';
+    box.replaceChildren(...[el('strong', { text: title }), el('span', { id: 'notice-text' }, text), extra].filter(Boolean));
+    box.scrollIntoView({ block: 'nearest' });
+  }
+  function clearNotice() {
+    clearInterval(state.countdown);
+    $('notice').hidden = true;
+    $('notice').dataset.code = '';
+  }
+  function refusal(res) {
+    const body = res.data || {};
+    const code = body.code || 'HTTP_' + res.status;
+    const detail = el('span', { class: 'code', text: res.status + ' ' + code + (body.message ? ' · ' + body.message : '') });
+    switch (code) {
+      case 'EXPORT_FORBIDDEN':
+        return notice(
+          'err',
+          'Only team owners and admins can export data',
+          `You're signed in as ${state.me.name}, ${state.me.role === 'agent' ? 'an agent' : 'a ' + state.me.role} of ${state.me.teamName}. This protects sensitive business information from being downloaded by anyone on the team. Ask an owner or admin to export.`,
+          code,
+          detail,
+        );
+      case 'EXPORT_ALREADY_ACTIVE':
+        return notice(
+          'warn',
+          'You already have an export in progress or ready to download',
+          'One active export at a time: download the one you have (or delete it), then request a new one.',
+          code,
+          detail,
+        );
+      case 'EXPORT_COOLDOWN': {
+        const availableAt = body.availableAt ? new Date(body.availableAt) : new Date(Date.now() + (body.retryAfterSeconds || 0) * 1000);
+        const text = () => `There is a 24-hour cooldown after each completed export. You can request a new one in ${fmtDuration((availableAt.getTime() - Date.now()) / 1000)}, on ${fmtDate(availableAt.toISOString())}.`;
+        notice('warn', 'Please wait before requesting another export', text(), code, detail);
+        state.countdown = setInterval(() => {
+          const span = $('notice-text');
+          if (span) span.textContent = text();
+        }, 1000);
+        return;
+      }
+      case 'EXPORT_INVALID_REQUEST':
+        return notice('err', 'Please check your request', body.message || 'The request is not valid.', code, detail);
+      case 'EXPORT_QUEUE_UNAVAILABLE':
+        return notice('err', 'Exports are temporarily unavailable', 'Our export queue is not answering right now. Nothing was saved; please try again in a minute.', code, detail);
+      default:
+        return notice('err', 'Something went wrong', body.message || 'Please try again.', code, detail);
+    }
+  }
+
+  // ---------- categories ----------
+  function renderCategories() {
+    const rows = state.categories.map((c) =>
+      el(
+        'tr',
+        {},
+        el('td', {}, el('input', { type: 'checkbox', class: 'category', id: 'cat-' + c.name, value: c.name, checked: true, onchange: syncRequestButton })),
+        el('td', {}, el('label', { for: 'cat-' + c.name, text: labelOf(c.name) })),
+        el(
+          'td',
+          {},
+          c.description || '',
+          c.excluded.length ? el('span', { class: 'excluded', text: 'Never exported: ' + c.excluded.join(', ') }) : null,
+        ),
+      ),
+    );
+    $('categories').replaceChildren(...rows);
+    syncRequestButton();
+  }
+  function labelOf(name) {
+    const special = { csat_surveys: 'CSAT surveys', api_keys: 'API keys', team: 'Team' };
+    if (special[name]) return special[name];
+    const s = name.replace(/[_-]+/g, ' ');
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+  function selectedCategories() {
+    return [...document.querySelectorAll('input.category:checked')].map((i) => i.value);
+  }
+  function syncRequestButton() {
+    const picked = selectedCategories();
+    const all = picked.length === state.categories.length;
+    $('all-categories').checked = all;
+    $('all-categories').indeterminate = picked.length > 0 && !all;
+    $('request').disabled = picked.length === 0;
+    $('request-hint').textContent = picked.length === 0 ? 'Pick at least one data type.' : all ? 'Everything, as a ZIP of JSON files.' : picked.length + ' of ' + state.categories.length + ' data types.';
+  }
+
+  // ---------- the current export ----------
+  function renderCurrent(view) {
+    state.current = view;
+    const card = $('current');
+    if (!view) {
+      card.hidden = true;
+      card.dataset.status = '';
+      return;
+    }
+    card.hidden = false;
+    card.dataset.status = view.status;
+    card.dataset.exportId = view.id;
+    card.dataset.events = String(state.events);
+    $('current-status').className = 'badge ' + view.status;
+    $('current-status').textContent = STATUS_LABEL[view.status] || view.status;
+    $('current-id').textContent = 'Export ' + view.id.slice(0, 8);
+
+    const percent = view.status === 'completed' ? 100 : view.progress.percent || 0;
+    $('progress').setAttribute('aria-valuenow', String(percent));
+    $('progress').querySelector('.bar').style.width = percent + '%';
+    let text;
+    if (view.status === 'processing') {
+      text = `${percent}% · ${fmtNum(view.progress.rowsDone)}${view.progress.rowsEstimated ? ' of ~' + fmtNum(view.progress.rowsEstimated) : ''} records${view.progress.category ? ' · now: ' + labelOf(view.progress.category) : ''}`;
+    } else if (view.status === 'confirmed') {
+      text = 'Queued — it starts in a moment.';
+    } else if (view.status === 'pending') {
+      text = `Check your inbox: we sent a confirmation link to ${state.me.email}. The export starts once you confirm (the link is valid for 24 hours).`;
+    } else if (view.status === 'completed') {
+      text = `Done: ${fmtNum(total(view.counts))} records in ${Object.keys(view.counts || {}).length} files, ${fmtBytes(view.size)}.`;
+    } else if (view.status === 'failed') {
+      text = 'Something went wrong while packaging your data. Please request a new export; a failed export does not start the cooldown.';
+    } else {
+      text = STATUS_LABEL[view.status] || view.status;
+    }
+    $('progress-text').textContent = text;
+
+    const facts = [
+      ['Requested', fmtDate(view.createdAt) + ' by ' + who(view.requestedBy)],
+      ['Includes', view.filters && view.filters.categories ? view.filters.categories.map(labelOf).join(', ') : 'Everything'],
+    ];
+    if (view.filters && (view.filters.since || view.filters.until)) {
+      facts.push(['Date range', (view.filters.since ? view.filters.since.slice(0, 10) : 'beginning') + ' → ' + (view.filters.until ? new Date(Date.parse(view.filters.until) - 1).toISOString().slice(0, 10) : 'today')]);
+    }
+    if (view.status === 'completed' && view.expiresAt) {
+      facts.push(['Available until', fmtDate(view.expiresAt) + ' (then permanently deleted)']);
+    }
+    if (view.downloadCount) facts.push(['Downloads', String(view.downloadCount)]);
+    $('current-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+
+    const actions = [];
+    if (view.status === 'completed' && view.downloadUrl) {
+      actions.push(el('a', { id: 'download', class: 'button primary', href: view.downloadUrl, download: '' }, '⬇ Download ZIP (' + fmtBytes(view.size) + ')'));
+    }
+    if (view.status === 'completed') {
+      actions.push(el('button', { id: 'delete', class: 'danger', type: 'button', onclick: () => remove(view.id, 'Delete this export now? The file is removed at once; the 24-hour cooldown still applies.') }, 'Delete now'));
+    } else if (ACTIVE.includes(view.status)) {
+      actions.push(el('button', { id: 'cancel', class: 'danger', type: 'button', onclick: () => remove(view.id, 'Cancel this export?') }, 'Cancel export'));
+    }
+    if (view.status === 'pending') actions.push(el('a', { class: 'button', href: '/demo/outbox' }, 'Open the demo outbox'));
+    $('current-actions').replaceChildren(...actions);
+  }
+
+  /** Follows an export live over Server-Sent Events: `progress` events, then one final `status`. */
+  function follow(id) {
+    if (state.source) state.source.close();
+    const source = new EventSource('/exports/' + encodeURIComponent(id) + '/events');
+    state.source = source;
+    const onView = (e) => {
+      state.events++;
+      const view = JSON.parse(e.data);
+      if (!state.current || state.current.id === view.id) renderCurrent(Object.assign({}, view, { downloadUrl: undefined }));
+      return view;
+    };
+    source.addEventListener('progress', onView);
+    source.addEventListener('status', (e) => {
+      source.close();
+      state.source = null;
+      onView(e);
+      load(); // the final read brings the signed download link
+    });
+    source.onerror = () => {
+      // Closed by the server (or the network): re-read the state instead of retrying blindly.
+      source.close();
+      if (state.source === source) state.source = null;
+      setTimeout(load, 1500);
+    };
+  }
+
+  // ---------- history ----------
+  function renderHistory(list) {
+    const body = $('history').querySelector('tbody');
+    if (list === null) {
+      body.replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'Export history is visible to team owners and admins.' })));
+      return;
+    }
+    if (list.length === 0) {
+      body.replaceChildren(el('tr', {}, el('td', { colspan: '6', class: 'muted', text: 'No exports yet.' })));
+      return;
+    }
+    body.replaceChildren(
+      ...list.map((v) =>
+        el(
+          'tr',
+          { 'data-export-id': v.id, 'data-status': v.status },
+          el('td', { text: fmtDate(v.createdAt) }),
+          el('td', { text: who(v.requestedBy) }),
+          el('td', {}, el('span', { class: 'badge ' + v.status, text: STATUS_LABEL[v.status] || v.status })),
+          el('td', { text: fmtNum(total(v.counts)) }),
+          el('td', { text: fmtBytes(v.size) }),
+          el('td', {}, v.downloadUrl ? el('a', { href: v.downloadUrl, download: '' }, 'Download') : v.status === 'completed' ? '' : v.completedAt ? el('span', { class: 'muted', text: 'Deleted' }) : ''),
+        ),
+      ),
+    );
+  }
+
+  // ---------- actions ----------
+  async function load() {
+    const res = await api('GET', '/exports');
+    if (!res.ok) {
+      renderHistory(null);
+      renderCurrent(null);
+      return;
+    }
+    renderHistory(res.data);
+    const current = res.data.find((v) => ACTIVE.includes(v.status) || (v.status === 'completed' && v.downloadUrl));
+    renderCurrent(current || null);
+    if (current && ACTIVE.includes(current.status) && !state.source) follow(current.id);
+  }
+
+  async function request() {
+    clearNotice();
+    const body = {};
+    const picked = selectedCategories();
+    if (picked.length !== state.categories.length) body.categories = picked;
+    const since = $('since').value;
+    const until = $('until').value;
+    if (since) body.since = since + 'T00:00:00.000Z';
+    if (until) body.until = new Date(Date.parse(until + 'T00:00:00.000Z') + 86400000).toISOString(); // "To" is inclusive
+    $('request').disabled = true;
+    try {
+      const res = await api('POST', '/exports', body);
+      if (res.status === 202) {
+        const view = res.data;
+        notice(
+          'ok',
+          view.status === 'pending' ? 'Check your email to confirm the export' : 'Export requested',
+          view.status === 'pending'
+            ? 'We sent a confirmation link to ' + state.me.email + '. Nothing is exported until you confirm.'
+            : "We're packaging your data now. You can stay on this page to follow the progress, or come back later: we'll email you when it's ready.",
+          'REQUESTED',
+        );
+        renderCurrent(view);
+        follow(view.id);
+        load();
+      } else {
+        refusal(res);
+      }
+    } finally {
+      syncRequestButton();
+    }
+  }
+
+  async function remove(id, question) {
+    if (!window.confirm(question)) return;
+    const res = await api('DELETE', '/exports/' + encodeURIComponent(id));
+    if (res.ok) {
+      notice('ok', res.data.status === 'expired' ? 'Export deleted' : 'Export cancelled', res.data.status === 'expired' ? 'The file was deleted. A new export can be requested 24 hours after the last completed one.' : 'Nothing more will be exported.', 'DELETED');
+      if (state.source) state.source.close();
+      state.source = null;
+      await load();
+    } else {
+      refusal(res);
+    }
+  }
+
+  // ---------- start ----------
+  async function start() {
+    const me = await api('GET', '/demo/me');
+    if (!me.ok) return;
+    state.me = me.data;
+    $('who').replaceChildren(me.data.name + ' · ', el('span', { class: 'role role-' + me.data.role, text: me.data.role }), ' · ' + me.data.teamName);
+    const cats = await api('GET', '/demo/categories');
+    state.categories = cats.ok ? cats.data : [];
+    renderCategories();
+    $('all-categories').addEventListener('change', (e) => {
+      for (const box of document.querySelectorAll('input.category')) box.checked = e.target.checked;
+      syncRequestButton();
+    });
+    $('clear-dates').addEventListener('click', () => {
+      $('since').value = '';
+      $('until').value = '';
+    });
+    $('request').addEventListener('click', request);
+    if (!me.data.canExport) {
+      notice('', 'Exports are for team owners and admins', `You're signed in as ${me.data.name} (${me.data.role}). You can look around, but a request will be refused.`, 'ROLE_INFO');
+    }
+    await load();
+    document.body.dataset.ready = 'true';
+  }
+  start();
+})();

@@ -1,0 +1,77 @@
+import { BullModule } from '@nestjs/bull';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DATA_EXPORT_ENTITIES, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
+import { SAMPLE_ENTITIES } from './entities';
+import { MailExportNotifier } from './mail/mail-export.notifier';
+import { Outbox } from './mail/outbox';
+import { exportSecret, SAMPLE_SETTINGS, SampleSettings } from './sample.settings';
+import { DemoController } from './web/demo.controller';
+
+/** The outbox and the settings, visible to every module (the notifier lives inside ExportModule). */
+@Global()
+@Module({})
+class SampleCoreModule {
+  static register(settings: SampleSettings): DynamicModule {
+    return {
+      module: SampleCoreModule,
+      providers: [
+        { provide: SAMPLE_SETTINGS, useValue: settings },
+        { provide: Outbox, useValue: new Outbox(settings.outboxDir) },
+      ],
+      exports: [SAMPLE_SETTINGS, Outbox],
+    };
+  }
+}
+
+/**
+ * The help desk's module graph, shared by the web process, the worker process and the tests:
+ * TypeORM on SQLite, Bull on Redis, and the data export module wired the way a host app does it.
+ */
+@Module({})
+export class SampleAppModule {
+  static register(settings: SampleSettings): DynamicModule {
+    const sqliteFile = settings.database !== ':memory:';
+    return {
+      module: SampleAppModule,
+      imports: [
+        SampleCoreModule.register(settings),
+        TypeOrmModule.forRoot({
+          type: 'better-sqlite3',
+          database: settings.database,
+          entities: [...SAMPLE_ENTITIES, ...DATA_EXPORT_ENTITIES],
+          // A demo: the schema follows the entities. A real app runs migrations
+          // (the library ships DATA_EXPORT_MIGRATIONS for its table).
+          synchronize: true,
+          // WAL lets the web and worker processes use the same file at the same time.
+          enableWAL: sqliteFile,
+          timeout: 10_000,
+          // The usual WAL pairing (synchronous NORMAL) and a 64 MB page cache: seeding and
+          // exporting 100 000+ tickets stay fast.
+          prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+            db.pragma('synchronous = NORMAL');
+            db.pragma('cache_size = -65536');
+          },
+          logging: false,
+        }),
+        // The export queue reuses this connection (no `redis` option on ExportModule), which is
+        // how the key prefix is set.
+        BullModule.forRoot({ url: settings.redisUrl, prefix: settings.bullPrefix }),
+        ExportModule.forRoot({
+          secret: exportSecret(),
+          storage: new LocalDiskStorage(settings.exportsDir),
+          baseUrl: settings.baseUrl,
+          confirmation: { required: settings.confirm },
+          allowedRoles: settings.allowedRoles,
+          notifier: MailExportNotifier,
+          worker: settings.worker,
+          http: settings.http,
+          // A livelier progress bar than the default 1 s.
+          progressInterval: '250ms',
+          ...settings.exportOptions,
+        }),
+      ],
+      controllers: settings.http ? [DemoController] : [],
+    };
+  }
+}
