@@ -1,5 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { EXPORT_JOB, EXPORT_QUEUE } from '../export.constants';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
@@ -14,10 +14,18 @@ import type { ExportJobData } from './export-job.interface';
  */
 @Injectable()
 export class ExportProducer {
+  private readonly logger = new Logger('ExportQueue');
+
   constructor(
     @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue<ExportJobData>,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
-  ) {}
+  ) {
+    // Bull re-emits Redis errors on the queue; an 'error' event without a listener would crash
+    // the process on a Redis blip (or a close during boot). Logged by name and code only.
+    queue.on('error', (err: Error & { code?: unknown }) => {
+      this.logger.warn(`Queue error: ${err?.name ?? 'Error'}${typeof err?.code === 'string' ? ` ${err.code}` : ''}`);
+    });
+  }
 
   /** Enqueues the export; throws `ExportQueueUnavailableException` when Redis does not answer. */
   async enqueue(exportId: string): Promise<void> {
