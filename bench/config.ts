@@ -57,7 +57,7 @@ const HELP = `npm run bench -- [options]
   --batch N         ExportModule batchSize (default: the library's default)
   --level N         compression level of ours and of the anchor (default 6)
   --runs N          repeat ours and the anchor N times each, alternating; medians are reported (default 1)
-  --profile         run the worker with --cpu-prof and print its top functions
+  --profile         CPU profile of the job in the worker (V8 inspector, like --cpu-prof): writes bench/bench-worker-N.cpuprofile, prints the top costs
   --breakdown       time the stages (fetch, serialize, deflate, crc32, sha256) in the worker
   --experiments[=i,j]  run the bench's copy of the data path with one tuning at a time (bench/pipeline.ts)
   --max-others S    repeat a run (up to 3 times) when other processes used more than S s of CPU during it (default 1; a large value turns this off)
@@ -67,7 +67,7 @@ const HELP = `npm run bench -- [options]
   --reseed          drop and reseed the table
   --encryption on|off  ExportModule encryption at rest (default: the library's default)
   --ts-node         run the worker under ts-node (adds ~100 MB of RSS: the TypeScript compiler)
-  --keep            keep the archives (their paths are printed)`;
+  --keep            keep the archives and their temporary directory (printed)`;
 
 /** Parses `process.argv`; numbers accept `_` and `k`/`m` suffixes (`--rows 1m`). */
 export function parseArgs(argv: string[]): BenchArgs {

@@ -9,9 +9,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ChildProcess, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -60,7 +59,7 @@ interface OursResult {
   samples: [number, number, number, number, number][];
 }
 
-/** The worker process: forked with the same ts-node setup as `npm run bench`. */
+/** The worker process, driven over IPC (see bench/worker.ts). */
 class WorkerHandle {
   private waiting?: { type: FromWorker['type']; resolve: (m: FromWorker) => void; reject: (e: Error) => void };
   private exited = false;
@@ -270,7 +269,7 @@ async function deleteRedisPrefix(prefix: string): Promise<void> {
 function describeOurs(r: OursResult): string {
   const s = r.wallMs / 1000;
   return (
-    `ours:   ${(s).toFixed(2)} s wall (job ${(r.jobMs / 1000).toFixed(2)} s), ${fmtInt(r.rows / s)} rows/s, ` +
+    `ours:   ${s.toFixed(2)} s wall (job ${(r.jobMs / 1000).toFixed(2)} s), ${fmtInt(r.rows / s)} rows/s, ` +
     `${(r.ndjsonBytes / MB / s).toFixed(1)} MB/s NDJSON (${fmtMB(r.ndjsonBytes)} MB → ${fmtMB(r.archiveBytes)} MB zip` +
     `${r.encrypted ? `, ${fmtMB(r.storedBytes)} MB encrypted at rest` : ''}), ` +
     `worker CPU ${(r.workerCpuMs / 1000).toFixed(2)} s (user ${(r.workerCpuUserMs / 1000).toFixed(2)}), ` +
@@ -336,7 +335,7 @@ async function runExperimentsFresh(
   const all = experimentVariants(args.compressionLevel);
   const wanted = args.experiments === true ? all.map((_, i) => String(i)) : (args.experiments || []);
   // A number picks a variant by index; other text, by a part of its name.
-  const indexes = all.map((v, i) => i).filter((i) => wanted.some((n) => (/^\d+$/.test(n) ? String(i) === n : all[i].name.includes(n))));
+  const indexes = all.map((_, i) => i).filter((i) => wanted.some((n) => (/^\d+$/.test(n) ? String(i) === n : all[i].name.includes(n))));
   log(
     `experiments: bench/pipeline.ts, ${fmtInt(seed.rows)} rows, batch ${args.batchSize ?? 'default'}, level ${args.compressionLevel}, ` +
       `each in a fresh worker, median of ${args.runs}; ratio against the anchor above (${fmtInt(anchorRate)} rows/s); the real export made ${fmtInt(oursRate)} rows/s`,
@@ -364,7 +363,8 @@ async function runExperimentsFresh(
           `peak RSS ${fmtMB(r!.hwm)} MB  zip ${fmtMB(r!.zipBytes, 2)} MB  ${r!.name}` +
           `${r!.ndjsonSha256 === reference ? '' : '  [NDJSON DIFFERS from the first variant]'}${r!.verified ? '' : '  [unzip -t FAILED]'}` +
           `${runs.length > 1 ? `  (runs: ${runs.map((x) => (x.ms / 1000).toFixed(2)).join(' ')} s)` : ''}` +
-          `  [others on the machine: ${runs.map((x) => (x.others / 1000).toFixed(1)).join(' ')} s]`,
+          `  [others on the machine: ${runs.map((x) => (x.others / 1000).toFixed(1)).join(' ')} s]` +
+          `${runs.some((x) => x.others > args.maxOthersMs) ? '  [CONTENDED: rerun]' : ''}`,
       );
     } finally {
       await worker.exit();
@@ -385,6 +385,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   log(`warm-up: one untimed read of the account's rows, ${(await warmUp(seed.table, seed.accountId) / 1000).toFixed(2)} s`);
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const storageDir = mkdtempSync(join(tmpdir(), 'data-export-bench-'));
+  if (args.keep) log(`archives are kept in ${storageDir}`);
   const hostOptions = { table: seed.table, prefix, storageDir, batchSize: args.batchSize, compressionLevel: args.compressionLevel, encryption: args.encryption };
   const api = await NestFactory.createApplicationContext(BenchHostModule.forRoot({ ...hostOptions, worker: false, applicationName: 'bench-api' }), {
     logger: ['error', 'warn'],
@@ -404,6 +405,8 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   let profile: { path: string; summary: string } | undefined;
   let lastHwm = ready.hwm;
   let experimentsWanted = false;
+  /** Runs kept although other processes slowed them down (after MAX_RETRIES retries). */
+  let contendedKept = 0;
   try {
     const tag = (run: number, attempt: number, contended: boolean): string =>
       `${args.runs > 1 ? `[${run + 1}] ` : ''}${attempt > 0 ? `(retry ${attempt}) ` : ''}${contended ? '(contended, not counted) ' : ''}`;
@@ -426,12 +429,14 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
               if (stopped.heapAfterGc !== undefined) log(`        heap still referenced after the job (after a forced GC): ${fmtMB(stopped.heapAfterGc)} MB`);
             }
             if (contended) continue;
+            if (result.othersCpuMs > args.maxOthersMs) contendedKept++;
             ours.push(result);
           } else if (!args.skipAnchor) {
             const a = await runAnchor({ table: seed.table, accountId: seed.accountId, level: args.compressionLevel, dir: storageDir, keep: args.keep });
             const contended = anchorOthersMs(a) > args.maxOthersMs && !last;
             log(`${tag(run, attempt, contended)}${describeAnchor(a, seed.rows)}`);
             if (contended) continue;
+            if (anchorOthersMs(a) > args.maxOthersMs) contendedKept++;
             anchors.push(a);
           }
           break;
@@ -463,7 +468,8 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
       `, anchor ${fmtInt(anchorRate)} rows/s, ratio ${ratio.toFixed(2)} (target ≥ 0.90)` +
       `, worker peak RSS ${peakMb.toFixed(1)} MB (VmHWM, target < 200), batchSize ${args.batchSize ?? 'default'}, level ${args.compressionLevel}` +
       `${args.profile ? ' [profiled run: slower]' : ''}` +
-      `${ours.every((r) => r.verified) && anchors.every((a) => a.verified) ? '' : ' [ARCHIVE VERIFICATION FAILED]'}`,
+      `${ours.every((r) => r.verified) && anchors.every((a) => a.verified) ? '' : ' [ARCHIVE VERIFICATION FAILED]'}` +
+      `${contendedKept ? ` [${contendedKept} run(s) slowed down by other processes even after ${MAX_RETRIES} retries: rerun on a quiet machine]` : ''}`,
   );
   return `bench: rows=${size} rows_per_s=${Math.round(oursRate)} anchor_rows_per_s=${Number.isFinite(anchorRate) ? Math.round(anchorRate) : 'NaN'} ratio=${Number.isFinite(ratio) ? ratio.toFixed(2) : 'NaN'} peak_rss_mb=${peakMb.toFixed(1)}`;
 }
