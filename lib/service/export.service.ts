@@ -108,8 +108,7 @@ export class ExportService {
     const now = this.clock.now();
     const accountId = principal.accountId;
 
-    await this.releaseLapsedSlot(accountId, now);
-    const holder = await this.repo.findOne({ where: { activeSlot: accountId }, select: { id: true } });
+    const holder = await this.activeHolder(accountId, now);
     if (holder) throw new ExportAlreadyActiveException(holder.id);
     const lastCompleted = await this.repo.findOne({
       where: { accountId, completedAt: Not(IsNull()) },
@@ -273,8 +272,12 @@ export class ExportService {
     const stream = info.encryption
       ? await this.openEncrypted(id, info, range)
       : await this.options.storage.get(info.storageKey, range);
-    await this.repo.increment({ id }, 'downloadCount', 1);
-    await this.repo.update({ id }, { lastDownloadedAt: this.clock.now() });
+    await this.repo
+      .createQueryBuilder()
+      .update(DataExport)
+      .set({ downloadCount: () => `${this.dataSource.driver.escape('downloadCount')} + 1`, lastDownloadedAt: this.clock.now() })
+      .where({ id })
+      .execute();
     return { ...info, stream, length: range ? range.end - range.start + 1 : info.size, range };
   }
 
@@ -306,20 +309,24 @@ export class ExportService {
   }
 
   /**
-   * Frees the account's slot when its holder has lapsed without the sweeper noticing yet: a
-   * completed export past its download window, or a pending one past the confirmation ttl.
+   * The export holding the account's slot, if it still holds it rightly. A holder that lapsed
+   * without the sweeper noticing yet (a completed export past its download window, a pending one
+   * past the confirmation ttl) is expired on the way and its file deleted.
    */
-  private async releaseLapsedSlot(accountId: string, now: Date): Promise<void> {
+  private async activeHolder(accountId: string, now: Date): Promise<DataExport | null> {
     const holder = await this.repo.findOneBy({ activeSlot: accountId });
-    if (!holder) return;
+    if (!holder) return null;
     const lapsed =
       (holder.status === ExportStatus.Completed && holder.expiresAt !== null && holder.expiresAt <= now) ||
       (holder.status === ExportStatus.Pending && holder.createdAt.getTime() + this.options.confirmation.ttlMs <= now.getTime());
-    if (!lapsed) return;
+    if (!lapsed) return holder;
     if (await transitionExport(this.repo, holder.id, [holder.status], { status: ExportStatus.Expired, activeSlot: null })) {
       if (holder.storageKey) await this.deleteFile(holder);
       this.events.emit('status', { ...holder, status: ExportStatus.Expired, activeSlot: null });
+      return null;
     }
+    // Another actor changed it meanwhile: read the slot again.
+    return this.repo.findOneBy({ activeSlot: accountId });
   }
 
   private async enqueueOrRelease(row: DataExport): Promise<void> {

@@ -52,6 +52,14 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
     const view = await http.get(`/exports/${row.id}`).set('x-user', OWNER_A).expect(200);
     return { id: row.id, downloadUrl: view.body.downloadUrl, row };
   }
+  /** Replaces the app of this test with one built with other export options. */
+  async function reboot(exportOptions: Parameters<typeof createTestApp>[1]['exportOptions']): Promise<void> {
+    await t.close();
+    clock = new TestClock();
+    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, clock, configure: fakeAuth, exportOptions });
+    await seedHelpDesk(t.dataSource, 3);
+    http = request(t.app.getHttpServer());
+  }
   const pathOf = (url: string) => {
     const u = new URL(url);
     return `${u.pathname.replace(/^\/api/, '')}${u.search}`;
@@ -174,20 +182,11 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
   });
 
   it('streams progress as Server-Sent Events, increasing, then one final completed status', async () => {
-    await t.close();
-    clock = new TestClock();
-    t = await createTestApp(db, {
-      entities: HELP_DESK_ENTITIES,
-      clock,
-      configure: fakeAuth,
-      exportOptions: { batchSize: 5, progressInterval: 1, confirmation: { required: true }, notifier: RecordingNotifier },
-    });
-    await seedHelpDesk(t.dataSource, 3);
+    await reboot({ batchSize: 5, progressInterval: 1, confirmation: { required: true }, notifier: RecordingNotifier });
     await insertBulkMessages(t.dataSource, 2000, (i) => `bulk ${i}`);
     const notifier = t.app.get(ExportNotifier) as RecordingNotifier;
     await t.app.listen(0, '127.0.0.1');
     const port = (t.app.getHttpServer().address() as AddressInfo).port;
-    http = request(t.app.getHttpServer());
 
     // The stream is opened while the export waits for confirmation; confirming starts the job.
     const created = await http.post('/exports').set('x-user', OWNER_A).send({}).expect(202);
@@ -226,16 +225,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
   });
 
   it('confirms through the link: GET shows a page, POST confirms; bad and expired tokens are refused', async () => {
-    await t.close();
-    clock = new TestClock();
-    t = await createTestApp(db, {
-      entities: HELP_DESK_ENTITIES,
-      clock,
-      configure: fakeAuth,
-      exportOptions: { confirmation: { required: true }, notifier: RecordingNotifier },
-    });
-    await seedHelpDesk(t.dataSource, 3);
-    http = request(t.app.getHttpServer());
+    await reboot({ confirmation: { required: true }, notifier: RecordingNotifier });
     const notifier = t.app.get(ExportNotifier) as RecordingNotifier;
 
     const created = await http.post('/exports').set('x-user', OWNER_A).send({}).expect(202);

@@ -6,13 +6,13 @@ import { firstValueFrom, filter, takeWhile, toArray } from 'rxjs';
 import {
   DataExport,
   EXPORT_QUEUE,
-  ExportException,
   ExportNotifier,
   ExportPrincipal,
   ExportStatus,
   ExportSweeper,
 } from 'nestjs-data-export';
 import { DATABASES } from '../utils/databases';
+import { refusalCode } from '../utils/refusal';
 import { createTestApp, RecordingNotifier, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
@@ -21,15 +21,6 @@ import { insertBulkMessages } from '../fixtures/help-desk.seed';
 const HOUR = 3_600_000;
 const OWNER: ExportPrincipal = { userId: 'owner-a', accountId: TEAM_A, role: 'owner', email: 'owner@a.example' };
 
-async function code(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ExportException) return err.code;
-    throw err;
-  }
-}
 
 describe.each(DATABASES)('export lifecycle on %s', (db) => {
   let t: TestApp;
@@ -64,7 +55,7 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
       const token = notifier.token('confirmationRequested', view.id);
       expect((await t.service.confirm(view.id, token)).status).toBe(ExportStatus.Confirmed);
       // Opening the link twice is harmless.
-      expect(await code(t.service.confirm(view.id, token))).toBe('ok');
+      expect(await refusalCode(t.service.confirm(view.id, token))).toBe('ok');
       const done = await waitForExport(t.dataSource, view.id);
       expect(done.status).toBe(ExportStatus.Completed);
       expect(done.confirmedAt).not.toBeNull();
@@ -80,12 +71,12 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
       const [exp, nonce, mac] = token.split('.');
       const flipped = mac[0] === 'A' ? `B${mac.slice(1)}` : `A${mac.slice(1)}`;
       for (const bad of [undefined, '', 'garbage', `${exp}.${nonce}.${flipped}`, `${Number(exp) + 1}.${nonce}.${mac}`, token.slice(0, -1), `${token}x`]) {
-        expect(await code(t.service.confirm(view.id, bad))).toBe('EXPORT_LINK_INVALID');
+        expect(await refusalCode(t.service.confirm(view.id, bad))).toBe('EXPORT_LINK_INVALID');
       }
       // A valid token of another export, or of another purpose, is refused too.
       const other = await t.service.request({ ...OWNER, accountId: 'team-z', userId: 'z' });
-      expect(await code(t.service.confirm(view.id, notifier.token('confirmationRequested', other.id)))).toBe('EXPORT_LINK_INVALID');
-      expect(await code(t.service.openDownload(view.id, token))).toBe('EXPORT_LINK_INVALID');
+      expect(await refusalCode(t.service.confirm(view.id, notifier.token('confirmationRequested', other.id)))).toBe('EXPORT_LINK_INVALID');
+      expect(await refusalCode(t.service.openDownload(view.id, token))).toBe('EXPORT_LINK_INVALID');
       expect((await repo().findOneByOrFail({ id: view.id })).status).toBe(ExportStatus.Pending);
     });
 
@@ -93,9 +84,9 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
       const view = await t.service.request(OWNER);
       const token = notifier.token('confirmationRequested', view.id);
       clock.advance(24 * HOUR + 1000);
-      expect(await code(t.service.confirm(view.id, token))).toBe('EXPORT_LINK_EXPIRED');
+      expect(await refusalCode(t.service.confirm(view.id, token))).toBe('EXPORT_LINK_EXPIRED');
       expect(await repo().findOneByOrFail({ id: view.id })).toMatchObject({ status: ExportStatus.Expired, activeSlot: null });
-      expect(await code(t.service.request(OWNER))).toBe('ok');
+      expect(await refusalCode(t.service.request(OWNER))).toBe('ok');
     });
   });
 
@@ -141,7 +132,7 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
       expect((await t.service.cancel(OWNER, view.id)).status).toBe(ExportStatus.Expired);
       expect(existsSync(join(t.storageDir, done.storageKey!))).toBe(false);
       expect(await repo().findOneByOrFail({ id: view.id })).toMatchObject({ activeSlot: null, storageKey: null });
-      expect(await code(t.service.request(OWNER))).toBe('EXPORT_COOLDOWN');
+      expect(await refusalCode(t.service.request(OWNER))).toBe('EXPORT_COOLDOWN');
     });
 
     it('emits status and progress events on events$, without links', async () => {

@@ -2,11 +2,11 @@ import {
   DataExport,
   ExportAlreadyActiveException,
   ExportCooldownException,
-  ExportException,
   ExportPrincipal,
   ExportStatus,
 } from 'nestjs-data-export';
 import { DATABASES } from '../utils/databases';
+import { refusalCode } from '../utils/refusal';
 import { createTestApp, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
@@ -16,16 +16,6 @@ const owner = (accountId = TEAM_A): ExportPrincipal => ({ userId: `owner-${accou
 const admin = (accountId = TEAM_A): ExportPrincipal => ({ userId: `admin-${accountId}`, accountId, role: 'admin' });
 const agent = (accountId = TEAM_A): ExportPrincipal => ({ userId: `agent-${accountId}`, accountId, role: 'agent' });
 
-/** The refusal's code (and the error itself), or 'ok'. */
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof ExportException) return err.code;
-    throw err;
-  }
-}
 
 describe.each(DATABASES)('ExportPolicy on %s', (db) => {
   let t: TestApp;
@@ -45,19 +35,19 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
   const rows = () => t.dataSource.getRepository(DataExport).find({ order: { createdAt: 'ASC' } });
 
   it('lets owners and admins manage exports; refuses agents (403) and anonymous callers (401)', async () => {
-    expect(await outcome(t.service.request(agent()))).toBe('EXPORT_FORBIDDEN');
-    expect(await outcome(t.service.list(agent()))).toBe('EXPORT_FORBIDDEN');
-    expect(await outcome(t.service.request(null))).toBe('EXPORT_UNAUTHENTICATED');
-    expect(await outcome(t.service.request({ accountId: '', userId: 'x', role: 'owner' }))).toBe('EXPORT_UNAUTHENTICATED');
+    expect(await refusalCode(t.service.request(agent()))).toBe('EXPORT_FORBIDDEN');
+    expect(await refusalCode(t.service.list(agent()))).toBe('EXPORT_FORBIDDEN');
+    expect(await refusalCode(t.service.request(null))).toBe('EXPORT_UNAUTHENTICATED');
+    expect(await refusalCode(t.service.request({ accountId: '', userId: 'x', role: 'owner' }))).toBe('EXPORT_UNAUTHENTICATED');
     expect(await rows()).toEqual([]);
 
     const view = await t.service.request(admin());
-    expect(await outcome(t.service.get(agent(), view.id))).toBe('EXPORT_FORBIDDEN');
-    expect(await outcome(t.service.cancel(agent(), view.id))).toBe('EXPORT_FORBIDDEN');
+    expect(await refusalCode(t.service.get(agent(), view.id))).toBe('EXPORT_FORBIDDEN');
+    expect(await refusalCode(t.service.cancel(agent(), view.id))).toBe('EXPORT_FORBIDDEN');
     expect((await t.service.get(owner(), view.id)).id).toBe(view.id);
     // Another account's export does not exist for this principal.
-    expect(await outcome(t.service.get(owner(TEAM_B), view.id))).toBe('EXPORT_NOT_FOUND');
-    expect(await outcome(t.service.cancel(owner(TEAM_B), view.id))).toBe('EXPORT_NOT_FOUND');
+    expect(await refusalCode(t.service.get(owner(TEAM_B), view.id))).toBe('EXPORT_NOT_FOUND');
+    expect(await refusalCode(t.service.cancel(owner(TEAM_B), view.id))).toBe('EXPORT_NOT_FOUND');
     expect(await t.service.list(owner(TEAM_B))).toEqual([]);
   });
 
@@ -73,7 +63,7 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
     expect(again).toBeInstanceOf(ExportAlreadyActiveException);
     expect(again.details.activeExportId).toBe(first.id);
     // Other accounts are not affected.
-    expect(await outcome(t.service.request(owner(TEAM_B)))).toBe('ok');
+    expect(await refusalCode(t.service.request(owner(TEAM_B)))).toBe('ok');
   });
 
   it('answers 429 with retryAfterSeconds and availableAt once the download window ended, until 24 h after completion', async () => {
@@ -94,9 +84,9 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
     expect(expired).toMatchObject({ status: ExportStatus.Expired, activeSlot: null, storageKey: null });
 
     clock.advance(22 * HOUR - 1000);
-    expect(await outcome(t.service.request(owner()))).toBe('EXPORT_COOLDOWN');
+    expect(await refusalCode(t.service.request(owner()))).toBe('EXPORT_COOLDOWN');
     clock.advance(1000);
-    expect(await outcome(t.service.request(owner()))).toBe('ok');
+    expect(await refusalCode(t.service.request(owner()))).toBe('ok');
   });
 
   it('starts no cooldown after a cancelled or failed export', async () => {
@@ -104,14 +94,14 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
     await t.service.cancel(owner(), first.id);
     const second = await t.service.request(owner());
     await t.dataSource.getRepository(DataExport).update({ id: second.id }, { status: ExportStatus.Failed, activeSlot: null, completedAt: null });
-    expect(await outcome(t.service.request(owner()))).toBe('ok');
+    expect(await refusalCode(t.service.request(owner()))).toBe('ok');
   });
 
   it('creates exactly one export from 50 concurrent requests; other accounts are unaffected', async () => {
     const results = await Promise.all([
-      ...Array.from({ length: 50 }, (_, i) => outcome(t.service.request(i % 2 ? owner() : admin()))),
-      outcome(t.service.request(owner(TEAM_B))),
-      outcome(t.service.request(owner('team-c'))),
+      ...Array.from({ length: 50 }, (_, i) => refusalCode(t.service.request(i % 2 ? owner() : admin()))),
+      refusalCode(t.service.request(owner(TEAM_B))),
+      refusalCode(t.service.request(owner('team-c'))),
     ]);
     const forA = results.slice(0, 50);
     expect(forA.filter((r) => r === 'ok')).toHaveLength(1);
@@ -130,9 +120,9 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
       validCategories: ['customers', 'tickets', 'messages', 'webhooks'],
     });
     expect(unknown.message).toMatch(/Unknown categories: "invoices"/);
-    expect(await outcome(t.service.request(owner(), { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' }))).toBe('EXPORT_INVALID_REQUEST');
-    expect(await outcome(t.service.request(owner(), { since: 'yesterday' }))).toBe('EXPORT_INVALID_REQUEST');
-    expect(await outcome(t.service.request(owner(), { format: 'csv' as never }))).toBe('EXPORT_INVALID_REQUEST');
+    expect(await refusalCode(t.service.request(owner(), { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' }))).toBe('EXPORT_INVALID_REQUEST');
+    expect(await refusalCode(t.service.request(owner(), { since: 'yesterday' }))).toBe('EXPORT_INVALID_REQUEST');
+    expect(await refusalCode(t.service.request(owner(), { format: 'csv' as never }))).toBe('EXPORT_INVALID_REQUEST');
     expect(await rows()).toEqual([]);
   });
 });
