@@ -4,7 +4,6 @@ import type { DataExport } from '../entities/data-export.entity';
 import type { ExportCategory } from '../registry/export-category.interface';
 import type { ExportReader } from '../source/export.reader';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
-import { createLineSerializer } from './record.serializer';
 
 /** What a writer needs to build one archive. @internal */
 export interface ArchiveContext {
@@ -56,11 +55,11 @@ export async function writeCategoryRows(
   lineSuffix = '',
 ): Promise<number> {
   ctx.onCategory?.(category);
-  const serialize = createLineSerializer(category, ctx.dataSource);
+  const { batches, line } = ctx.reader.lines(category);
   let rows = 0;
-  for await (const batch of ctx.reader.batches(category)) {
+  for await (const batch of batches) {
     for (const raw of batch) {
-      if (entry.append((rows === 0 ? '' : separator) + serialize(raw) + lineSuffix)) await entry.flush();
+      if (entry.append((rows === 0 ? '' : separator) + line(raw) + lineSuffix)) await entry.flush();
       rows++;
     }
     await ctx.onBatch(category, batch.length);

@@ -33,7 +33,12 @@ export class ChunkedEntryWriter {
     return { bytes: this.bytesWritten, sha256: this.hash.digest('hex') };
   }
 
-  /** Writes the buffered text as one chunk, waiting while the archive lags. */
+  /**
+   * Writes the buffered text as one chunk, waiting while the archive lags. It then yields to the
+   * event loop even when the archive takes more: compression runs on the thread pool, and its
+   * completions are handled while the next chunk is prepared rather than after a long
+   * synchronous stretch, so that serializing and compressing overlap.
+   */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const chunk = Buffer.from(this.pending, 'utf8');
@@ -41,6 +46,7 @@ export class ChunkedEntryWriter {
     this.hash.update(chunk);
     this.bytesWritten += chunk.length;
     if (!this.stream.write(chunk)) await this.drained();
+    else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Waits for 'drain' (or 'close', when the archive gave up), leaving no listener behind. */

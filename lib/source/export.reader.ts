@@ -5,12 +5,20 @@ import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportSubject } from '../service/export-principal.interface';
 import { ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
+import { createLineSerializer } from '../archive/record.serializer';
+import { postgresLinesQuery } from './postgres-lines.util';
 
 const ALIAS = 'x';
 const CLOSE_TIMEOUT_MS = 5000;
 const CURSOR = 'data_export_cursor';
 const SQLITE_BIGINT = new Set(['bigint', 'int8', 'unsigned big int']);
 const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
+
+/** A category's rows in batches, and how one row becomes its NDJSON line. @internal */
+export interface LineSource {
+  readonly batches: AsyncIterable<ObjectLiteral[]>;
+  readonly line: (row: ObjectLiteral) => string;
+}
 
 /** How a database is read: a server-side cursor, a driver stream, or keyset pages. @internal */
 export type ReadStrategy = 'cursor' | 'stream' | 'keyset';
@@ -45,6 +53,8 @@ export class ExportReader {
     await this.queryRunner.connect();
     if (this.strategy === 'cursor') {
       await this.queryRunner.query('START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // Lines written by PostgreSQL format timestamps in UTC; LOCAL ends with the transaction.
+      await this.queryRunner.query(`SET LOCAL TimeZone = 'UTC'`);
     } else if (this.strategy === 'stream') {
       await this.queryRunner.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await this.queryRunner.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
@@ -76,24 +86,45 @@ export class ExportReader {
     return this.baseQuery(category).getCount();
   }
 
+  /**
+   * The category's rows and their serializer. On PostgreSQL, when every field qualifies (see
+   * `postgresLinesQuery`), the database writes each line and the rows are those lines.
+   */
+  lines(category: ExportCategory): LineSource {
+    if (this.strategy === 'cursor') {
+      const [sql, params] = this.selectQuery(category).getQueryAndParameters();
+      const linesSql = postgresLinesQuery(category, sql);
+      if (linesSql) return { batches: this.cursorBatches(linesSql, params), line: (row) => row.line as string };
+    }
+    return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
+  }
+
   /** The category's rows as raw driver values keyed by field key, in primary-key order. */
   async *batches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
-    if (this.strategy === 'cursor') yield* this.cursorBatches(category);
+    if (this.strategy === 'cursor') yield* this.cursorBatches(...this.selectQuery(category).getQueryAndParameters());
     else if (this.strategy === 'stream') yield* this.streamBatches(category);
     else yield* this.keysetBatches(category);
   }
 
-  private async *cursorBatches(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+  /** Reads `sql` through a server-side cursor, fetching the next batch while this one is written. */
+  private async *cursorBatches(sql: string, params: unknown[]): AsyncGenerator<ObjectLiteral[]> {
     const qr = this.runner();
-    const [sql, params] = this.selectQuery(category).getQueryAndParameters();
     await qr.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${sql}`, params);
+    const fetch = (): Promise<ObjectLiteral[]> => {
+      const rows: Promise<ObjectLiteral[]> = qr.query(`FETCH FORWARD ${this.batchSize} FROM ${CURSOR}`);
+      // Awaited below or in `finally`; this only keeps a rejection from going unhandled meanwhile.
+      rows.catch(() => undefined);
+      return rows;
+    };
+    let next: Promise<ObjectLiteral[]> | undefined = fetch();
     try {
-      for (;;) {
-        const rows: ObjectLiteral[] = await qr.query(`FETCH FORWARD ${this.batchSize} FROM ${CURSOR}`);
+      while (next) {
+        const rows: ObjectLiteral[] = await next;
+        next = rows.length === this.batchSize ? fetch() : undefined;
         if (rows.length > 0) yield rows;
-        if (rows.length < this.batchSize) break;
       }
     } finally {
+      await next?.catch(() => undefined);
       await qr.query(`CLOSE ${CURSOR}`);
     }
   }

@@ -1,0 +1,189 @@
+/**
+ * On PostgreSQL the database writes a category's NDJSON lines itself when every field qualifies.
+ * Those lines must be byte for byte what the library's serializer writes from the same rows:
+ * this test plants the hard values of every qualifying type (escapes, unicode, extreme integers,
+ * timestamps at and past the ends of the ISO-8601 range, infinity) and compares both paths.
+ */
+import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
+import { ExportCategory, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
+import { createLineSerializer } from '../../lib/archive/record.serializer';
+import { ExportReader } from '../../lib/source/export.reader';
+import { postgresLinesQuery } from '../../lib/source/postgres-lines.util';
+import { dataSourceOptions } from '../utils/databases';
+import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
+import { readZip } from '../utils/zip';
+
+const ACCOUNT = 'acct-lines';
+const OTHER = 'acct-other';
+
+enum Stage {
+  Open = 'open',
+  Closed = 'closed',
+}
+
+@Exportable({ category: 'typed', scope: 'accountId', timestamp: 'at' })
+@Entity('lines_typed')
+class TypedRow {
+  @PrimaryColumn({ type: 'integer' }) id: number;
+  @Column({ type: 'varchar', length: 40 }) accountId: string;
+  @Column({ type: 'text', nullable: true }) text: string | null;
+  @Column({ type: 'uuid', nullable: true }) ref: string | null;
+  @Column({ type: 'smallint', nullable: true }) small: number | null;
+  @Column({ type: 'integer', nullable: true }) count: number | null;
+  @Column({ type: 'bigint', nullable: true }) big: string | null;
+  @Column({ type: 'boolean', nullable: true }) flag: boolean | null;
+  @Column({ type: 'enum', enum: Stage, nullable: true }) stage: Stage | null;
+  @Column({ type: 'timestamptz', nullable: true }) at: Date | null;
+  @Column({ type: 'timestamp', precision: 6, nullable: true }) local: Date | null;
+  @Column({ name: 'odd_column', type: 'varchar', length: 20, nullable: true }) "it's": string | null;
+}
+
+/** Same rows, one field that PostgreSQL does not write: the category goes through the serializer. */
+@Exportable({ category: 'mixed', scope: 'accountId' })
+@Entity('lines_mixed')
+class MixedRow {
+  @PrimaryColumn({ type: 'integer' }) id: number;
+  @Column({ type: 'varchar', length: 40 }) accountId: string;
+  @Column({ type: 'double precision', nullable: true }) ratio: number | null;
+  @Redact({ keep: 'last4' }) @Column({ type: 'varchar', length: 40, nullable: true }) phone: string | null;
+}
+
+const TEXTS = [
+  '',
+  'plain',
+  'quote " backslash \\ slash /',
+  'new\nline\ttab\rreturn\bback\fform',
+  'controls \u0001\u001f\u007f',
+  'unicode é ü 中文 😀 \u2028 \u2029',
+  "</script> 'single'",
+  null,
+];
+const INSTANTS = [
+  '2024-02-29 12:34:56.789123+00',
+  '2024-02-29 12:34:56.999999+05:30',
+  '1970-01-01 00:00:00+00',
+  '0001-01-01 00:00:00+00',
+  '9999-12-31 23:59:59.999999+00',
+  '10000-01-01 00:00:00+00',
+  '275760-09-13 00:00:00+00',
+  '275760-09-13 00:00:00.001+00',
+  '0001-12-31 23:59:59.5+00 BC',
+  '0100-06-15 08:00:00+00 BC',
+  'infinity',
+  '-infinity',
+  null,
+];
+const LOCALS = ['2024-02-29 12:34:56.789123', '0001-01-01 00:00:00', '12345-06-07 08:09:10.5', '0044-03-15 12:00:00 BC', 'infinity', null];
+
+function rowsOf(n: number): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    accountId: ACCOUNT,
+    text: TEXTS[i % TEXTS.length],
+    ref: i % 5 === 0 ? null : `0000000${i % 10}-aaaa-4bbb-8ccc-${String(i).padStart(12, '0')}`,
+    small: [-32768, 32767, 0, null][i % 4],
+    count: [-2147483648, 2147483647, -1, 0, 42, null][i % 6],
+    big: ['9223372036854775807', '-9223372036854775808', '9007199254740993', '0', null][i % 5],
+    flag: [true, false, null][i % 3],
+    stage: [Stage.Open, Stage.Closed, null][i % 3],
+    at: INSTANTS[i % INSTANTS.length],
+    local: LOCALS[i % LOCALS.length],
+    "it's": i % 2 ? 'odd' : null,
+  }));
+}
+
+describe('lines written by PostgreSQL', () => {
+  let t: TestApp;
+  let typed: ExportCategory;
+  let mixed: ExportCategory;
+  // The comparisons read through sessions whose time zone is not UTC (+13:45), as a host's may be.
+  let chatham: DataSource;
+  const principal: ExportPrincipal = { userId: 'u-lines', accountId: ACCOUNT, role: 'owner' };
+
+  beforeAll(async () => {
+    t = await createTestApp('postgres', { entities: [TypedRow, MixedRow], exportOptions: { batchSize: 16 } });
+    // Raw SQL: the timestamps are PostgreSQL literals that a JavaScript Date cannot carry.
+    const rows: Record<string, unknown>[] = [...rowsOf(120), ...rowsOf(3).map((r, i) => ({ ...r, id: 1000 + i, accountId: OTHER }))];
+    for (const r of rows) {
+      await t.dataSource.query(
+        `INSERT INTO lines_typed (id, "accountId", text, ref, small, count, big, flag, stage, at, local, odd_column)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11::timestamp, $12)`,
+        [r.id, r.accountId, r.text, r.ref, r.small, r.count, r.big, r.flag, r.stage, r.at, r.local, r["it's"]],
+      );
+    }
+    await t.dataSource.getRepository(MixedRow).insert(
+      Array.from({ length: 40 }, (_, i) => ({ id: i + 1, accountId: ACCOUNT, ratio: [0.1, 1e21, -0, null][i % 4], phone: '+1 555 0100' })),
+    );
+    chatham = await new DataSource({
+      ...dataSourceOptions('postgres', [TypedRow, MixedRow]),
+      synchronize: false,
+      dropSchema: false,
+      extra: { options: '-c TimeZone=Pacific/Chatham' },
+    } as never).initialize();
+    const registry = t.app.get(ExportRegistry);
+    typed = registry.getCategory('typed')!;
+    mixed = registry.getCategory('mixed')!;
+  });
+  afterAll(async () => {
+    await chatham?.destroy();
+    await t?.close();
+  });
+
+  /** Both paths over the same snapshot: PostgreSQL's lines, and the serializer over raw rows. */
+  async function bothPaths(category: ExportCategory): Promise<{ database: string[]; serializer: string[]; rawKeys: string[] }> {
+    const reader = new ExportReader(chatham, { accountId: ACCOUNT, userId: 'u-lines' }, {}, 16);
+    await reader.open();
+    try {
+      const database: string[] = [];
+      const source = reader.lines(category);
+      let rawKeys: string[] = [];
+      for await (const batch of source.batches) {
+        rawKeys = Object.keys(batch[0]);
+        database.push(...batch.map(source.line));
+      }
+      const serialize = createLineSerializer(category, chatham);
+      const serializer: string[] = [];
+      for await (const batch of reader.batches(category)) serializer.push(...batch.map(serialize));
+      return { database, serializer, rawKeys };
+    } finally {
+      await reader.close();
+    }
+  }
+
+  it('writes the lines of a category whose fields all qualify, as the serializer does', async () => {
+    expect(await chatham.query('SHOW TimeZone')).toEqual([{ TimeZone: 'Pacific/Chatham' }]);
+    expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toMatch(/UTC|GMT/);
+    expect(postgresLinesQuery(typed, 'SELECT 1')).toBeDefined();
+    const { database, serializer, rawKeys } = await bothPaths(typed);
+    // The rows came from PostgreSQL as finished lines.
+    expect(rawKeys).toEqual(['line']);
+    expect(database).toHaveLength(120);
+    for (let i = 0; i < serializer.length; i++) expect({ row: i + 1, line: database[i] }).toEqual({ row: i + 1, line: serializer[i] });
+    // Spot checks that the comparison covers the hard values.
+    const parsed = database.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.map((r) => r.at)).toEqual(
+      expect.arrayContaining(['2024-02-29T12:34:56.789Z', '2024-02-29T07:04:56.999Z', '+010000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.500Z', null]),
+    );
+    expect(parsed.map((r) => r.local)).toEqual(expect.arrayContaining(['+012345-06-07T08:09:10.500Z', '-000043-03-15T12:00:00.000Z']));
+    expect(parsed.map((r) => r.big)).toEqual(expect.arrayContaining(['9223372036854775807', '9007199254740993']));
+    expect(parsed.map((r) => r.text)).toEqual(expect.arrayContaining(TEXTS));
+    expect(parsed.every((r) => r.accountId === ACCOUNT)).toBe(true);
+  });
+
+  it('leaves a category with a float or a mask to the serializer', async () => {
+    expect(postgresLinesQuery(mixed, 'SELECT 1')).toBeUndefined();
+    const { database, serializer, rawKeys } = await bothPaths(mixed);
+    expect(rawKeys).not.toEqual(['line']);
+    expect(database).toEqual(serializer);
+    expect(JSON.parse(database[0])).toEqual({ id: 1, accountId: ACCOUNT, ratio: 0.1, phone: '…0100' });
+  });
+
+  it('an export through the worker holds the same lines', async () => {
+    const view = await t.service.request(principal);
+    const row = await waitForExport(t.dataSource, view.id);
+    expect(row.status).toBe(ExportStatus.Completed);
+    const zip = await readZip(await downloadArchive(t, row.id, principal));
+    const { serializer } = await bothPaths(typed);
+    expect(zip.get('typed.ndjson')!.toString('utf8')).toBe(serializer.map((l) => `${l}\n`).join(''));
+  });
+});
