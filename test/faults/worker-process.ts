@@ -1,14 +1,27 @@
 /**
  * A worker process for fault tests: the same host module with `worker: true`, on the database,
- * Redis prefix and storage directory given in the environment. Bull's lock is short so that a
- * killed worker's job is taken up again within seconds.
+ * Redis prefix and storage directory given in the environment. Bull's lock is short by default
+ * so that a killed worker's job is taken up again within seconds.
+ *
+ * Optional environment:
+ * - `FAULT_BATCH`: rows per batch (default 50).
+ * - `FAULT_CONCURRENCY`: the module's `concurrency` option (default: the module's default).
+ * - `FAULT_LOCK_DURATION`, `FAULT_LOCK_RENEW`, `FAULT_STALLED_INTERVAL`, `FAULT_MAX_STALLED`:
+ *   Bull's lock settings (defaults 1500, 500, 500, 3 ms/times).
+ * - `FAULT_LOG`: a file this process appends one JSON line to for every storage `put` (started
+ *   and finished), storage `delete`, and Bull job event (`active`, `completed`, `failed`,
+ *   `stalled`) of an export job, each with this process's pid.
  */
 import 'reflect-metadata';
-import { BullModule } from '@nestjs/bull';
+import { BullModule, getQueueToken } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DATA_EXPORT_ENTITIES, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
+import type { Job, Queue } from 'bull';
+import { appendFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { DATA_EXPORT_ENTITIES, EXPORT_JOB, EXPORT_QUEUE, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
+import type { ExportStorageStat } from 'nestjs-data-export';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { DatabaseName, dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { TEST_SECRET } from '../utils/test-app';
@@ -18,6 +31,29 @@ const env = (name: string) => {
   if (!value) throw new Error(`${name} is not set`);
   return value;
 };
+const optionalNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+
+const LOG = process.env.FAULT_LOG;
+
+/** One line per event, appended synchronously so that a line is on disk before the next step. */
+function record(event: string, fields: Record<string, unknown>): void {
+  if (LOG) appendFileSync(LOG, `${JSON.stringify({ event, pid: process.pid, at: Date.now(), ...fields })}\n`);
+}
+
+/** The library's disk storage, recording each put (when it starts and once the file is in place). */
+class RecordingDiskStorage extends LocalDiskStorage {
+  override async put(key: string, body: Readable): Promise<ExportStorageStat> {
+    record('put-start', { key });
+    const stat = await super.put(key, body);
+    record('put', { key, size: stat.size });
+    return stat;
+  }
+
+  override async delete(key: string): Promise<void> {
+    await super.delete(key);
+    record('delete', { key });
+  }
+}
 
 @Module({
   imports: [
@@ -29,12 +65,18 @@ const env = (name: string) => {
     BullModule.forRoot({
       url: REDIS_URL,
       prefix: env('FAULT_PREFIX'),
-      settings: { lockDuration: 1500, lockRenewTime: 500, stalledInterval: 500, maxStalledCount: 3 },
+      settings: {
+        lockDuration: optionalNumber('FAULT_LOCK_DURATION', 1500),
+        lockRenewTime: optionalNumber('FAULT_LOCK_RENEW', 500),
+        stalledInterval: optionalNumber('FAULT_STALLED_INTERVAL', 500),
+        maxStalledCount: optionalNumber('FAULT_MAX_STALLED', 3),
+      },
     }),
     ExportModule.forRoot({
       secret: TEST_SECRET,
-      storage: new LocalDiskStorage(env('FAULT_STORAGE')),
+      storage: LOG ? new RecordingDiskStorage(env('FAULT_STORAGE')) : new LocalDiskStorage(env('FAULT_STORAGE')),
       batchSize: Number(process.env.FAULT_BATCH ?? 50),
+      ...(process.env.FAULT_CONCURRENCY ? { concurrency: Number(process.env.FAULT_CONCURRENCY) } : {}),
       attempts: 1,
       http: false,
     }),
@@ -45,8 +87,15 @@ class WorkerModule {}
 async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
   app.enableShutdownHooks();
+  if (LOG) {
+    const queue = app.get<Queue>(getQueueToken(EXPORT_QUEUE));
+    const exportJob = (job: Job | null | undefined) => job?.name === EXPORT_JOB;
+    queue.on('active', (job: Job) => exportJob(job) && record('active', { jobId: job.id }));
+    queue.on('completed', (job: Job) => exportJob(job) && record('completed', { jobId: job.id }));
+    queue.on('failed', (job: Job, err: Error) => exportJob(job) && record('failed', { jobId: job.id, error: err?.message }));
+    queue.on('stalled', (job: Job) => exportJob(job) && record('stalled', { jobId: job.id }));
+  }
   process.stdout.write('worker ready\n');
-  void app;
 }
 
 main().catch((err) => {
