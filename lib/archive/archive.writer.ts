@@ -42,6 +42,8 @@ export abstract class ArchiveWriter {
   abstract write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]>;
 }
 
+const NEWLINE = 0x0a;
+
 /**
  * Streams one category's rows as serialized lines into `entry`, `separator` between rows.
  * Returns the row count.
@@ -55,11 +57,28 @@ export async function writeCategoryRows(
   lineSuffix = '',
 ): Promise<number> {
   ctx.onCategory?.(category);
-  const { batches, line } = ctx.reader.lines(category);
+  const source = ctx.reader.lines(category, separator === '' && lineSuffix === '\n');
   let rows = 0;
+  if ('ndjson' in source) {
+    // Lines the database wrote: counted by their newlines, reported every batchSize rows.
+    let unreported = 0;
+    for await (const chunk of source.ndjson) {
+      for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) unreported++;
+      if (entry.appendBytes(chunk)) await entry.flush();
+      if (unreported >= ctx.reader.batchSize) {
+        rows += unreported;
+        await ctx.onBatch(category, unreported);
+        unreported = 0;
+      }
+    }
+    rows += unreported;
+    if (unreported > 0) await ctx.onBatch(category, unreported);
+    return rows;
+  }
+  const { batches, line } = source;
   for await (const batch of batches) {
     for (const raw of batch) {
-      if (entry.append((rows === 0 ? '' : separator) + line(raw) + lineSuffix)) await entry.flush();
+      if (entry.append(line(raw), rows === 0 ? '' : separator, lineSuffix)) await entry.flush();
       rows++;
     }
     await ctx.onBatch(category, batch.length);

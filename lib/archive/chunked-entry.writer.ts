@@ -4,21 +4,49 @@ import { PassThrough } from 'node:stream';
 /** Bytes gathered before one write to the archive. */
 export const ARCHIVE_CHUNK_BYTES = 64 * 1024;
 
+/** Room of one chunk buffer: a chunk is sent once it holds ARCHIVE_CHUNK_BYTES. */
+const CHUNK_CAPACITY = 2 * ARCHIVE_CHUNK_BYTES;
+
 /**
  * Writes text to an archive entry in chunks of about 64 KiB (one write per row costs several
- * times as much), hashing and counting what it writes, and waiting when the archive lags.
+ * times as much), hashing and counting what it writes, and waiting when the archive lags. Text
+ * is encoded straight into the chunk's buffer: no joined string is built and copied again.
  * @internal
  */
 export class ChunkedEntryWriter {
   readonly stream = new PassThrough({ highWaterMark: 4 * ARCHIVE_CHUNK_BYTES });
   private readonly hash: Hash = createHash('sha256');
-  private pending = '';
+  private chunk = Buffer.allocUnsafe(CHUNK_CAPACITY);
+  private used = 0;
+  /** Chunks ready to be written: filled ones, and text too long for a chunk of its own. */
+  private ready: Buffer[] = [];
   private bytesWritten = 0;
 
-  /** Buffers text; returns `true` when a chunk is full and `flush()` should be awaited. */
-  append(text: string): boolean {
-    this.pending += text;
-    return this.pending.length >= ARCHIVE_CHUNK_BYTES;
+  /** Buffers `before + text + after`; returns `true` when a chunk is full and `flush()` should be awaited. */
+  append(text: string, before = '', after = ''): boolean {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const most = 3 * (before.length + text.length + after.length);
+    if (this.used + most > this.chunk.length) this.seal();
+    if (most > this.chunk.length) {
+      this.ready.push(Buffer.from(before + text + after, 'utf8'));
+    } else {
+      if (before) this.used += this.chunk.write(before, this.used);
+      this.used += this.chunk.write(text, this.used);
+      if (after) this.used += this.chunk.write(after, this.used);
+    }
+    return this.used >= ARCHIVE_CHUNK_BYTES || this.ready.length > 0;
+  }
+
+  /** Buffers bytes that are already UTF-8; returns `true` when `flush()` should be awaited. */
+  appendBytes(bytes: Buffer): boolean {
+    if (bytes.length >= ARCHIVE_CHUNK_BYTES) {
+      this.seal();
+      this.ready.push(bytes);
+    } else {
+      if (this.used + bytes.length > this.chunk.length) this.seal();
+      this.used += bytes.copy(this.chunk, this.used);
+    }
+    return this.used >= ARCHIVE_CHUNK_BYTES || this.ready.length > 0;
   }
 
   /** Appends text and flushes when a chunk is full. */
@@ -34,19 +62,32 @@ export class ChunkedEntryWriter {
   }
 
   /**
-   * Writes the buffered text as one chunk, waiting while the archive lags. It then yields to the
-   * event loop even when the archive takes more: compression runs on the thread pool, and its
-   * completions are handled while the next chunk is prepared rather than after a long
-   * synchronous stretch, so that serializing and compressing overlap.
+   * Writes the buffered chunks, waiting while the archive lags. It then yields to the event loop
+   * even when the archive takes more: compression runs on the thread pool, and its completions
+   * are handled while the next chunk is prepared rather than after a long synchronous stretch,
+   * so that serializing and compressing overlap.
    */
   async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunk = Buffer.from(this.pending, 'utf8');
-    this.pending = '';
-    this.hash.update(chunk);
-    this.bytesWritten += chunk.length;
-    if (!this.stream.write(chunk)) await this.drained();
+    this.seal();
+    const chunks = this.ready;
+    if (chunks.length === 0) return;
+    this.ready = [];
+    let lagging = false;
+    for (const chunk of chunks) {
+      this.hash.update(chunk);
+      this.bytesWritten += chunk.length;
+      lagging = !this.stream.write(chunk);
+    }
+    if (lagging) await this.drained();
     else await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Moves the chunk being filled to the ready list and starts a new one. */
+  private seal(): void {
+    if (this.used === 0) return;
+    this.ready.push(this.chunk.subarray(0, this.used));
+    this.chunk = Buffer.allocUnsafe(CHUNK_CAPACITY);
+    this.used = 0;
   }
 
   /** Waits for 'drain' (or 'close', when the archive gave up), leaving no listener behind. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { ColumnMetadata, ExportCategory } from '../registry/export-category.interface';
 import type { ExportFilters } from '../entities/data-export.entity';
@@ -6,7 +7,7 @@ import type { ExportSubject } from '../service/export-principal.interface';
 import { ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
 import { createLineSerializer } from '../archive/record.serializer';
-import { postgresLinesQuery } from './postgres-lines.util';
+import { inlineParameters, postgresLinesQuery } from './postgres-lines.util';
 
 const ALIAS = 'x';
 const CLOSE_TIMEOUT_MS = 5000;
@@ -14,10 +15,18 @@ const CURSOR = 'data_export_cursor';
 const SQLITE_BIGINT = new Set(['bigint', 'int8', 'unsigned big int']);
 const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
 
-/** A category's rows in batches, and how one row becomes its NDJSON line. @internal */
-export interface LineSource {
-  readonly batches: AsyncIterable<ObjectLiteral[]>;
-  readonly line: (row: ObjectLiteral) => string;
+/**
+ * A category's rows: either NDJSON bytes (every line ended by `\n`) that the database wrote,
+ * or rows in batches and how one row becomes its line. @internal
+ */
+export type LineSource =
+  | { readonly ndjson: AsyncIterable<Buffer> }
+  | { readonly batches: AsyncIterable<ObjectLiteral[]>; readonly line: (row: ObjectLiteral) => string };
+
+/** The part of a `pg` client the COPY path uses. */
+interface PgClient {
+  readonly processID: number | null;
+  query<T>(submittable: T): T;
 }
 
 /** How a database is read: a server-side cursor, a driver stream, or keyset pages. @internal */
@@ -39,7 +48,7 @@ export class ExportReader {
     private readonly dataSource: DataSource,
     private readonly subject: ExportSubject,
     private readonly filters: ExportFilters,
-    private readonly batchSize: number,
+    readonly batchSize: number,
     /** A driver stream that sends no row for this long (while we wait for one) is abandoned. */
     private readonly stallTimeoutMs = 600_000,
   ) {
@@ -88,15 +97,46 @@ export class ExportReader {
 
   /**
    * The category's rows and their serializer. On PostgreSQL, when every field qualifies (see
-   * `postgresLinesQuery`), the database writes each line and the rows are those lines.
+   * `postgresLinesQuery`), the database writes each line: as NDJSON bytes through `COPY … TO
+   * STDOUT` when `ndjson` is asked for and the parameters can be written as literals, else as
+   * one-column rows through the cursor.
    */
-  lines(category: ExportCategory): LineSource {
+  lines(category: ExportCategory, ndjson = false): LineSource {
     if (this.strategy === 'cursor') {
       const [sql, params] = this.selectQuery(category).getQueryAndParameters();
       const linesSql = postgresLinesQuery(category, sql);
+      const inlined = linesSql && ndjson ? inlineParameters(sql, params) : undefined;
+      if (inlined) return { ndjson: this.copyLines(postgresLinesQuery(category, inlined)!) };
       if (linesSql) return { batches: this.cursorBatches(linesSql, params), line: (row) => row.line as string };
     }
     return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
+  }
+
+  /**
+   * Streams `sql`'s one text column through `COPY … TO STDOUT`, as bytes, with backpressure. CSV
+   * with control characters as delimiter and quote writes each value as it is: a JSON line holds
+   * no raw control character, so nothing is quoted or escaped. A consumer that stops early
+   * cancels the statement and reads to its end, so the connection stays usable.
+   */
+  private async *copyLines(sql: string): AsyncGenerator<Buffer> {
+    const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
+    const stream: Readable = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`));
+    const settled = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      stream.once('error', () => resolve());
+    });
+    let complete = false;
+    try {
+      for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
+      complete = true;
+    } finally {
+      if (!complete && !stream.destroyed && !stream.readableEnded) {
+        await withTimeout(this.dataSource.query('SELECT pg_cancel_backend($1)', [client.processID]), CLOSE_TIMEOUT_MS).catch(() => undefined);
+        stream.resume();
+        await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => undefined);
+      }
+    }
   }
 
   /** The category's rows as raw driver values keyed by field key, in primary-key order. */

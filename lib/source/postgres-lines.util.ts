@@ -1,26 +1,33 @@
 import type { ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
 
-type LineKind = 'json' | 'text' | 'instant' | 'utc-local';
+/**
+ * How PostgreSQL writes a value: `string` through `to_json` (escaped), `literal` as its text
+ * (integers and booleans are already JSON), `quoted` as its text in quotes (uuid and bigint
+ * texts never need escaping), timestamps as ISO-8601 in UTC.
+ */
+type LineKind = 'string' | 'literal' | 'quoted' | 'timestamp';
 
-const JSON_TYPES = new Set<unknown>([
-  String,
-  'varchar',
-  'character varying',
-  'text',
-  'citext',
-  'uuid',
-  Number,
-  'int',
-  'int4',
-  'integer',
-  'int2',
-  'smallint',
-  Boolean,
-  'bool',
-  'boolean',
+const KINDS = new Map<unknown, LineKind>([
+  [String, 'string'],
+  ['varchar', 'string'],
+  ['character varying', 'string'],
+  ['text', 'string'],
+  ['citext', 'string'],
+  [Number, 'literal'],
+  ['int', 'literal'],
+  ['int4', 'literal'],
+  ['integer', 'literal'],
+  ['int2', 'literal'],
+  ['smallint', 'literal'],
+  [Boolean, 'literal'],
+  ['bool', 'literal'],
+  ['boolean', 'literal'],
+  ['uuid', 'quoted'],
+  ['bigint', 'quoted'],
+  ['int8', 'quoted'],
+  ['timestamptz', 'timestamp'],
+  ['timestamp with time zone', 'timestamp'],
 ]);
-const BIGINT_TYPES = new Set<unknown>(['bigint', 'int8']);
-const INSTANT_TYPES = new Set<unknown>(['timestamptz', 'timestamp with time zone']);
 const LOCAL_TIMESTAMP_TYPES = new Set<unknown>([Date, 'timestamp', 'timestamp without time zone']);
 const ENUM_TYPES = new Set<unknown>(['enum', 'simple-enum']);
 const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu', 'Etc/GMT0', 'GMT0']);
@@ -38,13 +45,10 @@ function lineKind(field: ExportFieldPlan, utc: boolean): LineKind | undefined {
   const { column, mask } = field;
   if (mask || column.transformer || column.isArray) return undefined;
   const type = column.type as unknown;
-  if (JSON_TYPES.has(type)) return 'json';
-  if (BIGINT_TYPES.has(type)) return 'text';
-  if (INSTANT_TYPES.has(type)) return 'instant';
-  if (LOCAL_TIMESTAMP_TYPES.has(type)) return utc ? 'utc-local' : undefined;
+  if (LOCAL_TIMESTAMP_TYPES.has(type)) return utc ? 'timestamp' : undefined;
   // TypeORM turns an enum value that looks like one of its numeric members into a number.
-  if (ENUM_TYPES.has(type)) return (column.enum ?? []).every((v) => typeof v === 'string') ? 'json' : undefined;
-  return undefined;
+  if (ENUM_TYPES.has(type)) return (column.enum ?? []).every((v) => typeof v === 'string') ? 'string' : undefined;
+  return KINDS.get(type);
 }
 
 /**
@@ -67,12 +71,13 @@ function isoExpression(ts: string): string {
 
 function valueExpression(kind: LineKind, column: string): string {
   switch (kind) {
-    case 'json':
+    case 'string':
       return `COALESCE(to_json(${column})::text, 'null')`;
-    case 'text':
-      return `COALESCE(to_json(${column}::text)::text, 'null')`;
-    case 'instant':
-    case 'utc-local':
+    case 'literal':
+      return `COALESCE(${column}::text, 'null')`;
+    case 'quoted':
+      return `COALESCE('"' || ${column}::text || '"', 'null')`;
+    case 'timestamp':
       return isoExpression(column);
   }
 }
@@ -107,3 +112,51 @@ export function postgresLinesQuery(category: ExportCategory, selectSql: string):
   return `SELECT ${parts.join(' || ')} || '}' AS "line" FROM (${selectSql}) q`;
 }
 
+
+/**
+ * `sql` with its `$n` placeholders replaced by quoted literals, for statements that take no
+ * parameters (`COPY`). A quoted literal is typed by its context, as a parameter is. Returns
+ * `undefined` when a value is not a string, number or boolean (dates, buffers, objects), or when
+ * the statement holds text the scanner does not follow (comments, E'' or dollar quoting).
+ * @internal
+ */
+export function inlineParameters(sql: string, params: readonly unknown[]): string | undefined {
+  const literals: string[] = [];
+  for (const value of params) {
+    if (value === null || value === undefined) literals.push('NULL');
+    else if (typeof value === 'string' && !value.includes('\0')) literals.push(quoteLiteral(value));
+    else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') literals.push(`'${String(value)}'`);
+    else if (typeof value === 'boolean') literals.push(value ? `'true'` : `'false'`);
+    else return undefined;
+  }
+  if (/--|\/\*|[eE]'/.test(sql)) return undefined;
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      // A quoted literal or identifier, doubled quotes included: copied as it is.
+      let j = i + 1;
+      while (j < sql.length && !(sql[j] === c && sql[j + 1] !== c)) j += sql[j] === c ? 2 : 1;
+      if (j >= sql.length) return undefined;
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '$') {
+      const digits = /^\$(\d+)/.exec(sql.slice(i, i + 12));
+      const literal = digits ? literals[Number(digits[1]) - 1] : undefined;
+      if (!digits || literal === undefined) return undefined;
+      out += literal;
+      i += digits[0].length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** A standard SQL string literal; a backslash makes it an E'' literal with backslashes doubled. */
+function quoteLiteral(value: string): string {
+  const quoted = `'${value.replace(/'/g, "''")}'`;
+  return value.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
+}

@@ -15,6 +15,8 @@ import { readZip } from '../utils/zip';
 
 const ACCOUNT = 'acct-lines';
 const OTHER = 'acct-other';
+/** Written into the COPY statement as a literal: quotes and backslashes must stay data. */
+const ODD_ACCOUNT = "o'brien\\' OR '1'='1";
 
 enum Stage {
   Open = 'open',
@@ -103,7 +105,11 @@ describe('lines written by PostgreSQL', () => {
   beforeAll(async () => {
     t = await createTestApp('postgres', { entities: [TypedRow, MixedRow], exportOptions: { batchSize: 16 } });
     // Raw SQL: the timestamps are PostgreSQL literals that a JavaScript Date cannot carry.
-    const rows: Record<string, unknown>[] = [...rowsOf(120), ...rowsOf(3).map((r, i) => ({ ...r, id: 1000 + i, accountId: OTHER }))];
+    const rows: Record<string, unknown>[] = [
+      ...rowsOf(120),
+      ...rowsOf(3).map((r, i) => ({ ...r, id: 1000 + i, accountId: OTHER })),
+      ...rowsOf(2).map((r, i) => ({ ...r, id: 2000 + i, accountId: ODD_ACCOUNT })),
+    ];
     for (const r of rows) {
       await t.dataSource.query(
         `INSERT INTO lines_typed (id, "accountId", text, ref, small, count, big, flag, stage, at, local, odd_column)
@@ -111,6 +117,10 @@ describe('lines written by PostgreSQL', () => {
         [r.id, r.accountId, r.text, r.ref, r.small, r.count, r.big, r.flag, r.stage, r.at, r.local, r["it's"]],
       );
     }
+    // A large account, for stopping a COPY halfway.
+    await t.dataSource.query(
+      `INSERT INTO lines_typed (id, "accountId", text, at) SELECT 10000 + g, 'acct-bulk', repeat('x', 200), now() FROM generate_series(1, 20000) g`,
+    );
     await t.dataSource.getRepository(MixedRow).insert(
       Array.from({ length: 40 }, (_, i) => ({ id: i + 1, accountId: ACCOUNT, ratio: [0.1, 1e21, -0, null][i % 4], phone: '+1 555 0100' })),
     );
@@ -129,22 +139,34 @@ describe('lines written by PostgreSQL', () => {
     await t?.close();
   });
 
-  /** Both paths over the same snapshot: PostgreSQL's lines, and the serializer over raw rows. */
-  async function bothPaths(category: ExportCategory): Promise<{ database: string[]; serializer: string[]; rawKeys: string[] }> {
+  /**
+   * Every path over the same snapshot: PostgreSQL's lines through the cursor and through COPY
+   * (`copied`, when the category takes that path), and the serializer over raw rows.
+   */
+  async function bothPaths(category: ExportCategory): Promise<{ database: string[]; copied?: string[]; serializer: string[]; rawKeys: string[] }> {
     const reader = new ExportReader(chatham, { accountId: ACCOUNT, userId: 'u-lines' }, {}, 16);
     await reader.open();
     try {
       const database: string[] = [];
       const source = reader.lines(category);
+      if ('ndjson' in source) throw new Error('COPY was not asked for');
       let rawKeys: string[] = [];
       for await (const batch of source.batches) {
         rawKeys = Object.keys(batch[0]);
         database.push(...batch.map(source.line));
       }
+      const ndjson = reader.lines(category, true);
+      let copied: string[] | undefined;
+      if ('ndjson' in ndjson) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of ndjson.ndjson) chunks.push(chunk);
+        copied = Buffer.concat(chunks).toString('utf8').split('\n');
+        expect(copied.pop()).toBe('');
+      }
       const serialize = createLineSerializer(category, chatham);
       const serializer: string[] = [];
       for await (const batch of reader.batches(category)) serializer.push(...batch.map(serialize));
-      return { database, serializer, rawKeys };
+      return { database, copied, serializer, rawKeys };
     } finally {
       await reader.close();
     }
@@ -154,10 +176,11 @@ describe('lines written by PostgreSQL', () => {
     expect(await chatham.query('SHOW TimeZone')).toEqual([{ TimeZone: 'Pacific/Chatham' }]);
     expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toMatch(/UTC|GMT/);
     expect(postgresLinesQuery(typed, 'SELECT 1')).toBeDefined();
-    const { database, serializer, rawKeys } = await bothPaths(typed);
-    // The rows came from PostgreSQL as finished lines.
+    const { database, copied, serializer, rawKeys } = await bothPaths(typed);
+    // The rows came from PostgreSQL as finished lines, through the cursor and through COPY.
     expect(rawKeys).toEqual(['line']);
     expect(database).toHaveLength(120);
+    expect(copied).toEqual(database);
     for (let i = 0; i < serializer.length; i++) expect({ row: i + 1, line: database[i] }).toEqual({ row: i + 1, line: serializer[i] });
     // Spot checks that the comparison covers the hard values.
     const parsed = database.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -172,10 +195,58 @@ describe('lines written by PostgreSQL', () => {
 
   it('leaves a category with a float or a mask to the serializer', async () => {
     expect(postgresLinesQuery(mixed, 'SELECT 1')).toBeUndefined();
-    const { database, serializer, rawKeys } = await bothPaths(mixed);
+    const { database, copied, serializer, rawKeys } = await bothPaths(mixed);
     expect(rawKeys).not.toEqual(['line']);
+    expect(copied).toBeUndefined();
     expect(database).toEqual(serializer);
     expect(JSON.parse(database[0])).toEqual({ id: 1, accountId: ACCOUNT, ratio: 0.1, phone: '…0100' });
+  });
+
+  /** NDJSON lines through COPY for one account. */
+  async function copiedLines(accountId: string): Promise<string[]> {
+    const reader = new ExportReader(chatham, { accountId, userId: 'u-lines' }, {}, 16);
+    await reader.open();
+    try {
+      const source = reader.lines(typed, true);
+      if (!('ndjson' in source)) throw new Error('COPY was not used');
+      const chunks: Buffer[] = [];
+      for await (const chunk of source.ndjson) chunks.push(chunk);
+      return Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
+    } finally {
+      await reader.close();
+    }
+  }
+
+  it('writes the account id into the COPY statement as data, quotes and backslashes included', async () => {
+    const lines = await copiedLines(ODD_ACCOUNT);
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual([2000, 2001]);
+    expect(lines.every((l) => JSON.parse(l).accountId === ODD_ACCOUNT)).toBe(true);
+    expect(await copiedLines("o'brien")).toEqual([]);
+  });
+
+  it('stops a COPY halfway: the statement is cancelled and the connection rolls back cleanly', async () => {
+    const reader = new ExportReader(chatham, { accountId: 'acct-bulk', userId: 'u-lines' }, {}, 16);
+    await reader.open();
+    let failed = true;
+    try {
+      const source = reader.lines(typed, true);
+      if (!('ndjson' in source)) throw new Error('COPY was not used');
+      let bytes = 0;
+      for await (const chunk of source.ndjson) {
+        bytes += chunk.length;
+        break;
+      }
+      expect(bytes).toBeGreaterThan(0);
+      expect(bytes).toBeLessThan(20000 * 200);
+      failed = false;
+    } finally {
+      await reader.close(failed);
+    }
+    // No session is left copying, or holding the aborted transaction.
+    const busy = await chatham.query(
+      `SELECT state FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%' OR query LIKE 'COPY (%' AND state = 'active')`,
+    );
+    expect(busy).toEqual([]);
   });
 
   it('an export through the worker holds the same lines', async () => {
