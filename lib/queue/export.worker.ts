@@ -27,14 +27,14 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // One handler for both job names: Bull adds up the concurrency of named handlers and lets
+    // each of their loops take any job, so two handlers would run `concurrency + 1` exports.
     this.queue
-      .process(EXPORT_JOB, this.options.concurrency, (job) => this.processor.process(job))
-      .catch((err?: Error) => err && this.logger.error(`Export worker stopped: ${err.name}`));
-    this.queue
-      .process(EXPORT_SWEEP_JOB, 1, async () => {
-        await this.sweeper.sweep();
+      .process('*', this.options.concurrency, async (job) => {
+        if (job.name === EXPORT_SWEEP_JOB) await this.sweeper.sweep();
+        else if (job.name === EXPORT_JOB) await this.processor.process(job);
       })
-      .catch((err?: Error) => err && this.logger.error(`Export sweeper stopped: ${err.name}`));
+      .catch((err?: Error) => err && this.logger.error(`Export worker stopped: ${err.name}`));
     // Bounded wait: a worker that boots while Redis is down must not block the application.
     this.scheduling = this.scheduleSweep();
     await this.bounded(this.scheduling);
