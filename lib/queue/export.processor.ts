@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { Job } from 'bull';
 import { DataSource, Repository } from 'typeorm';
@@ -65,34 +65,57 @@ export class ExportProcessor {
     return this.dataSource.getRepository(DataExport);
   }
 
+  /**
+   * Runs one delivery of an export job. Bull can deliver a job twice (its lock lapsed while the
+   * first run was alive and stalled, e.g. a Redis outage), so each run takes a fencing token:
+   * its own storage key, `<id>.<run>.<ext>`, written to the row as it starts. Every later update
+   * of the run (progress, completion, failure) applies only while the row still holds that key,
+   * so a run that was overtaken stops at its next batch and removes its own file, and two runs
+   * never write the same object. The run that starts also removes what a previous run of the
+   * export left behind (a worker killed mid-write).
+   */
   async process(job: Job<ExportJobData>): Promise<void> {
     const { exportId } = job.data;
+    const before = await this.repo.findOneBy({ id: exportId });
+    if (!before) {
+      this.logger.log(`Export ${exportId} no longer exists; job skipped`);
+      return;
+    }
+    const writer: ArchiveWriter = before.format === ExportFormat.Json ? new JsonArchiveWriter() : new ZipArchiveWriter();
+    const storageKey = `${exportId}.${randomBytes(6).toString('hex')}.${writer.extension}`;
     const started = await transitionExport(this.repo, exportId, [ExportStatus.Confirmed, ExportStatus.Processing], {
       status: ExportStatus.Processing,
       startedAt: this.clock.now(),
       heartbeatAt: this.clock.now(),
       error: null,
       attempts: job.attemptsMade + 1,
+      storageKey,
     });
     if (!started) {
       this.logger.log(`Export ${exportId} is no longer queued; job skipped`);
       return;
     }
+    if (before.storageKey) await this.options.storage.delete(before.storageKey).catch(() => undefined);
     const row = await this.repo.findOneByOrFail({ id: exportId });
     this.events.emit('status', row);
     const progress = { category: undefined as string | undefined };
     try {
-      await this.build(row, job, progress);
+      await this.build(row, job, progress, writer, storageKey);
     } catch (err) {
-      await this.fail(row, job, err, progress.category);
+      await this.fail(row, job, err, storageKey, progress.category);
       if (err instanceof ExportStoppedSignal) return;
       throw err instanceof ExportError ? err : new ExportError(describeFailure(err, progress.category));
     }
   }
 
-  private async build(row: DataExport, job: Job<ExportJobData>, progress: { category?: string }): Promise<void> {
+  private async build(
+    row: DataExport,
+    job: Job<ExportJobData>,
+    progress: { category?: string },
+    writer: ArchiveWriter,
+    storageKey: string,
+  ): Promise<void> {
     const categories = this.selectCategories(row);
-    const writer: ArchiveWriter = row.format === ExportFormat.Json ? new JsonArchiveWriter() : new ZipArchiveWriter();
     const reader = new ExportReader(
       this.dataSource,
       { accountId: row.accountId, userId: row.requestedBy },
@@ -100,7 +123,8 @@ export class ExportProcessor {
       this.options.batchSize,
       this.options.staleAfterMs,
     );
-    const storageKey = `${row.id}.${writer.extension}`;
+    // The run's fencing token: every update below applies only while the row still holds it.
+    const fence = { storageKey };
     await reader.open();
     let failed = true;
     try {
@@ -109,7 +133,7 @@ export class ExportProcessor {
         progress.category = category.name;
         estimated += await reader.count(category);
       }
-      await this.repo.update({ id: row.id }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 });
+      await this.repo.update({ id: row.id, ...fence }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 });
 
       let done = 0;
       let lastReport = 0;
@@ -119,12 +143,18 @@ export class ExportProcessor {
         done += rows;
         progress.category = category.name;
         const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
-        const still = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
-          rowsDone: done,
-          percent,
-          currentCategory: category.name,
-          heartbeatAt: this.clock.now(),
-        });
+        const still = await transitionExport(
+          this.repo,
+          row.id,
+          [ExportStatus.Processing],
+          {
+            rowsDone: done,
+            percent,
+            currentCategory: category.name,
+            heartbeatAt: this.clock.now(),
+          },
+          fence,
+        );
         if (!still) throw new ExportStoppedSignal();
         if (Date.now() - lastReport >= this.options.progressIntervalMs) {
           lastReport = Date.now();
@@ -177,7 +207,7 @@ export class ExportProcessor {
           percent: 100,
           currentCategory: null,
           heartbeatAt: completedAt,
-        });
+        }, fence);
         if (!completed) {
           await this.options.storage.delete(storageKey);
           throw new ExportStoppedSignal();
@@ -203,8 +233,10 @@ export class ExportProcessor {
     return wanted && wanted.length > 0 ? all.filter((c) => wanted.includes(c.name)) : [...all];
   }
 
-  private async fail(row: DataExport, job: Job<ExportJobData>, err: unknown, category?: string): Promise<void> {
+  private async fail(row: DataExport, job: Job<ExportJobData>, err: unknown, storageKey: string, category?: string): Promise<void> {
     if (err instanceof ExportStoppedSignal) {
+      // Cancelled (or overtaken by a later run, whose key stays): this run's file is gone.
+      await this.repo.update({ id: row.id, storageKey }, { storageKey: null }).catch(() => undefined);
       this.logger.log(`Export ${row.id} stopped: it left the processing state`);
       return;
     }
@@ -217,8 +249,9 @@ export class ExportProcessor {
       row.id,
       [ExportStatus.Processing],
       final
-        ? { status: ExportStatus.Failed, error: message, activeSlot: null, currentCategory: null }
-        : { status: ExportStatus.Confirmed, error: message },
+        ? { status: ExportStatus.Failed, error: message, activeSlot: null, currentCategory: null, storageKey: null }
+        : { status: ExportStatus.Confirmed, error: message, storageKey: null },
+      { storageKey },
     ).catch(() => false);
     if (moved) this.events.emit('status', { ...row, status: final ? ExportStatus.Failed : ExportStatus.Confirmed, error: message });
     if (moved && final) {

@@ -30,6 +30,9 @@ export abstract class ExportStorage {
   abstract get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size and time of the object, or `null` when absent. */
   abstract stat(key: string): Promise<ExportStorageStat | null>;
-  /** Deletes the object; resolves when it is absent already. */
+  /**
+   * Deletes the object, and whatever an unfinished `put` of the key left behind (a worker killed
+   * mid-write); resolves when it is absent already.
+   */
   abstract delete(key: string): Promise<void>;
 }

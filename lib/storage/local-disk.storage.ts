@@ -8,9 +8,9 @@ const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 /**
  * Stores archives as files under a directory. `put` writes `<key>.partial` and renames it over
- * `<key>` when the stream ends, so a file under its final name is always complete. The
- * temporary name is fixed per key: when a worker dies mid-write, the next attempt (Bull runs one
- * job per export at a time) truncates and replaces its leftover instead of adding another.
+ * `<key>` when the stream ends, so a file under its final name is always complete. `delete`
+ * removes both: each run of an export writes its own key, and the next run deletes what a
+ * worker killed mid-write left behind.
  * Files are created with mode 0600.
  * @publicApi
  */
@@ -59,7 +59,9 @@ export class LocalDiskStorage extends ExportStorage {
   }
 
   async delete(key: string): Promise<void> {
-    await fs.rm(this.resolve(key), { force: true });
+    const target = this.resolve(key);
+    await fs.rm(target, { force: true });
+    await fs.rm(`${target}.partial`, { force: true });
   }
 
   /** Maps a key to a path inside `root`, refusing anything that could escape it. */

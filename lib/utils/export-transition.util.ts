@@ -1,12 +1,12 @@
 import type { Logger } from '@nestjs/common';
-import { In, Repository } from 'typeorm';
+import { FindOptionsWhere, In, Repository } from 'typeorm';
 import type { DataExport } from '../entities/data-export.entity';
 import type { ExportStatus } from '../enums/export-status.enum';
 
 /**
  * A conditional status change: applies `set` only while the export is in one of `from`, so two
- * actors (a cancel and the worker, two sweepers) never both apply theirs. Returns whether it
- * applied.
+ * actors (a cancel and the worker, two sweepers) never both apply theirs. `where` narrows it
+ * further (a run's fencing token). Returns whether it applied.
  * @internal
  */
 export async function transitionExport(
@@ -14,8 +14,9 @@ export async function transitionExport(
   id: string,
   from: readonly ExportStatus[],
   set: Partial<DataExport>,
+  where: FindOptionsWhere<DataExport> = {},
 ): Promise<boolean> {
-  const result = await repo.update({ id, status: In([...from]) }, set);
+  const result = await repo.update({ ...where, id, status: In([...from]) }, set);
   return (result.affected ?? 0) > 0;
 }
 

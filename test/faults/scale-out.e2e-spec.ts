@@ -180,7 +180,7 @@ describe('an API-only host and two worker processes on one queue (PostgreSQL)', 
       expect(row.accountId).toBe(ACCOUNTS[i]);
       expect(row.activeSlot).toBe(ACCOUNTS[i]);
       expect(row.attempts).toBe(1);
-      expect(row.storageKey).toBe(`${row.id}.zip`);
+      expect(row.storageKey).toMatch(new RegExp(`^${row.id}\\.[0-9a-f]{12}\\.zip$`));
       expect(row.counts).toEqual({ customers: 1, tickets: 1, messages: expected, webhooks: 1 });
       expect(row.rowsDone).toBe(expected + 3);
       expect(row.rowsEstimated).toBe(expected + 3);

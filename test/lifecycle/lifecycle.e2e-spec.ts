@@ -115,9 +115,10 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
       await t.service.cancel(OWNER, view.id);
       const row = await waitForExport(t.dataSource, view.id);
       expect(row.status).toBe(ExportStatus.Cancelled);
-      // Give the job a moment to notice at its next batch and clean up.
+      // Give the job a moment to notice at its next batch and clean up: its file, then its key.
       const deadline = Date.now() + 10_000;
-      while (readdirSync(t.storageDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const cleaned = async () => readdirSync(t.storageDir).length === 0 && (await repo().findOneByOrFail({ id: view.id })).storageKey === null;
+      while (!(await cleaned()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(readdirSync(t.storageDir)).toEqual([]);
       const after = await repo().findOneByOrFail({ id: view.id });
       expect(after.status).toBe(ExportStatus.Cancelled);
