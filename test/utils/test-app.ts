@@ -111,14 +111,16 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
   const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
   options.configure?.(app);
   await app.init();
+  // Tests that reboot close the app themselves and again in afterEach: the app closes once.
+  let closing: Promise<void> | undefined;
   return {
     app,
     dataSource: app.get(DataSource),
     service: app.get(ExportService),
     storageDir,
-    async close() {
-      await app.close();
-      rmSync(storageDir, { recursive: true, force: true });
+    close() {
+      closing ??= app.close().then(() => rmSync(storageDir, { recursive: true, force: true }));
+      return closing;
     },
   };
 }
