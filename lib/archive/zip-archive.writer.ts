@@ -19,7 +19,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
 
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
     // A 256 KiB zlib chunk (Node's default is 16 KiB) means fewer thread-pool round trips.
-    const zip = archiver('zip', { zlib: { level: ctx.compressionLevel, chunkSize: ZLIB_CHUNK_BYTES }, store: ctx.compressionLevel === 0 });
+    const zip = archiver('zip', { zlib: { level: ctx.compressionLevel, memLevel: 9, chunkSize: ZLIB_CHUNK_BYTES }, store: ctx.compressionLevel === 0 });
     let failure: Error | undefined;
     const failed = new Promise<never>((_, reject) => {
       zip.once('error', (err: Error) => reject((failure = err)));
