@@ -18,7 +18,8 @@ import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { DataExport, ExportService, ExportStatus } from 'nestjs-data-export';
+import { DataExport, ExportRegistry, ExportService, ExportStatus } from 'nestjs-data-export';
+import { ExportReader } from '../lib/source/export.reader';
 import { anchorQuery, AnchorResult, runAnchor, sh, warmUp } from './anchor';
 import { BenchArgs, parseArgs, PG_URL, REDIS_URL } from './config';
 import { buildWorker } from './build.util';
@@ -214,9 +215,33 @@ async function runOurs(
  * the (scope, primary key) index, without it, and with an index on the scope column alone (the
  * index changes happen in a transaction that is rolled back), and the anchor's plan.
  */
-async function explain(ds: DataSource, declare: { sql: string; parameters: unknown[] } | undefined, seed: SeedResult): Promise<string> {
+/**
+ * The statement the export reads with, for one account: the cursor's SELECT the worker declared
+ * (captured from its query log), or else the SELECT that `COPY` sends, which the library builds
+ * with the account id written in (the worker sends it through the driver, unlogged).
+ */
+async function exportQuery(api: INestApplicationContext, declare: { sql: string; parameters: unknown[] } | undefined, accountId: string): Promise<{ label: string; sql: string; parameters: unknown[] }> {
+  if (declare) return { label: 'cursor', sql: declare.sql, parameters: [accountId] };
+  const ds = api.get(DataSource);
+  const category = api.get(ExportRegistry).getCategories()[0];
+  const reader = new ExportReader(ds, { accountId, userId: 'bench-user' }, {}, 5000);
+  await reader.open();
+  try {
+    const sql = reader.copyQuery(category);
+    if (!sql) throw new Error('the bench category is not read through COPY');
+    return { label: 'COPY (…) TO STDOUT of', sql, parameters: [] };
+  } finally {
+    await reader.close();
+  }
+}
+
+async function explain(api: INestApplicationContext, declare: { sql: string; parameters: unknown[] } | undefined, seed: SeedResult): Promise<string> {
+  const ds = api.get(DataSource);
   const qr = ds.createQueryRunner();
   await qr.connect();
+  // The settings the export's reading transaction runs with (ExportReader.open).
+  await qr.query('SET enable_sort = off');
+  await qr.query('SET max_parallel_workers_per_gather = 0');
   const out: string[] = [];
   const plan = async (sql: string, parameters?: unknown[]): Promise<string[]> =>
     ((await qr.query(`EXPLAIN ${sql}`, parameters)) as { 'QUERY PLAN': string }[]).map((p) => `      ${p['QUERY PLAN']}`);
@@ -226,12 +251,14 @@ async function explain(ds: DataSource, declare: { sql: string; parameters: unkno
   );
   const both = async (label: string): Promise<void> => {
     out.push(`  ${label}`);
-    out.push(`    exported account (${seed.rows} of ${seed.rows + seed.otherRows} rows):`, ...(await plan(declare!.sql, declare!.parameters)));
-    out.push(`    small account (${smallRows} rows):`, ...(await plan(declare!.sql, [small])));
+    out.push(`    exported account (${seed.rows} of ${seed.rows + seed.otherRows} rows):`, ...(await plan(exported.sql, exported.parameters)));
+    out.push(`    small account (${smallRows} rows):`, ...(await plan(smallOne.sql, smallOne.parameters)));
   };
+  const exported = await exportQuery(api, declare, seed.accountId);
+  const smallOne = await exportQuery(api, declare, small);
   try {
-    if (declare) {
-      out.push(`  cursor: ${declare.sql.replace(/\s+/g, ' ')}`);
+    {
+      out.push(`  ${exported.label}: ${exported.sql.replace(/\s+/g, ' ')}`);
       await qr.query('BEGIN');
       try {
         await both('with the ("accountId", "id") index:');
@@ -443,7 +470,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
         }
       }
     }
-    if (args.explain) log(`plans (EXPLAIN):\n${await explain(ds, declare, seed)}`);
+    if (args.explain) log(`plans (EXPLAIN):\n${await explain(api, declare, seed)}`);
     if (profile) log(`cpu profile of the job (${profile.path}):\n${profile.summary}`);
     if (args.breakdown) {
       const { report } = await worker.ask({ type: 'breakdown', accountId: seed.accountId }, 'breakdown');
