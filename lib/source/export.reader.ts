@@ -121,8 +121,8 @@ export class ExportReader {
   copyQuery(category: ExportCategory): string | undefined {
     if (this.strategy !== 'cursor') return undefined;
     const [sql, params] = this.selectQuery(category).getQueryAndParameters();
-    const inlined = postgresLinesQuery(category, sql) ? inlineParameters(sql, params) : undefined;
-    return inlined && postgresLinesQuery(category, inlined);
+    const inlined = inlineParameters(sql, params);
+    return inlined === undefined ? undefined : postgresLinesQuery(category, inlined);
   }
 
   /**

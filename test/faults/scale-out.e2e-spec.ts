@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { Customer, HELP_DESK_ENTITIES, Ticket, TicketPriority, Webhook } from '.
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';
+import { startWorker, stopWorker } from './worker-processes';
 
 /**
  * Scale-out: this process is an API-only host (`worker: false`); two separate worker processes
@@ -42,35 +43,6 @@ interface LogLine {
   key?: string;
   jobId?: string;
   size?: number;
-}
-
-/** Starts a worker process; resolves once it is ready. */
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(__dirname, 'worker-process.ts')],
-      { env: { ...process.env, ...env, TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json') }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => String(c).includes('worker ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
-  });
-}
-
-/** Stops a worker with SIGTERM (a graceful shutdown), and SIGKILL if it has not exited after 10 s. */
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.removeAllListeners('exit');
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** Seeds one account: a customer, a ticket, `messages` messages on it and a webhook. */
@@ -134,7 +106,7 @@ describe('an API-only host and two worker processes on one queue (PostgreSQL)', 
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(workers.map((w) => stop(w)));
+    await Promise.all(workers.map((w) => stopWorker(w)));
     await api?.close();
     rmSync(dir, { recursive: true, force: true });
   });

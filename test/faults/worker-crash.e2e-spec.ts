@@ -2,7 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,33 +15,10 @@ import { insertBulkMessages } from '../fixtures/help-desk.seed';
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
+import { startWorker, stopWorker } from './worker-processes';
 
 const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
 const ROWS = 20_000;
-
-/** Starts a worker process; resolves once it is ready. */
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(__dirname, 'worker-process.ts')],
-      { env: { ...process.env, ...env, TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json') }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => String(c).includes('worker ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
-  });
-}
-
-function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
 
 describe('a worker process killed with SIGKILL mid-export (PostgreSQL)', () => {
   let api: INestApplication;
@@ -66,7 +43,7 @@ describe('a worker process killed with SIGKILL mid-export (PostgreSQL)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const w of workers) await stop(w, 'SIGTERM');
+    for (const w of workers) await stopWorker(w, 'SIGTERM');
     await api?.close();
     rmSync(storageDir, { recursive: true, force: true });
   });
@@ -85,7 +62,7 @@ describe('a worker process killed with SIGKILL mid-export (PostgreSQL)', () => {
       if (i > 600) throw new Error(`the first worker never got going (${row.status})`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await stop(first, 'SIGKILL');
+    await stopWorker(first, 'SIGKILL');
     const partial = readdirSync(storageDir);
     expect(partial.some((f) => f.endsWith('.partial'))).toBe(true);
     const killedAt = await repo.findOneByOrFail({ id: view.id });
