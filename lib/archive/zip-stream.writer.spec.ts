@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import * as zlib from 'node:zlib';
+import * as yauzl from 'yauzl';
+import { ZipStreamWriter } from './zip-stream.writer';
+
+interface ReadEntry {
+  name: string;
+  crc32: number;
+  data: Buffer;
+  zip64: boolean;
+}
+
+/** Reads every entry back with yauzl; each entry's CRC is checked against its bytes. */
+function readBack(zip: Buffer): Promise<ReadEntry[]> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true, validateEntrySizes: true }, (err, file) => {
+      if (err || !file) return reject(err);
+      const entries: ReadEntry[] = [];
+      file.on('error', reject);
+      file.on('end', () => resolve(entries));
+      file.on('entry', (entry: yauzl.Entry) => {
+        file.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return reject(e);
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            const zip64 = entry.extraFields.some((f) => f.id === 0x0001);
+            entries.push({ name: entry.fileName, crc32: entry.crc32, data: Buffer.concat(chunks), zip64 });
+            file.readEntry();
+          });
+        });
+      });
+      file.readEntry();
+    });
+  });
+}
+
+/** Writes entries through the writer, in chunks of odd sizes; returns the archive. */
+async function write(entries: [string, Buffer][], options: { level: number; zip64Limit?: number }): Promise<Buffer> {
+  const out = new PassThrough();
+  const parts: Buffer[] = [];
+  out.on('data', (c: Buffer) => parts.push(c));
+  const ended = new Promise((resolve) => out.on('end', resolve));
+  const zip = new ZipStreamWriter(out, options);
+  const date = new Date(2026, 10, 25, 13, 14, 16);
+  for (const [name, data] of entries) {
+    const entry = zip.openEntry(name, date);
+    for (let at = 0; at < data.length; at += 77_777) await entry.write(data.subarray(at, at + 77_777));
+    await entry.end();
+  }
+  await zip.finalize();
+  await ended;
+  return Buffer.concat(parts);
+}
+
+/** Lines of NDJSON-like text, varied enough that deflate has work across block boundaries. */
+function ndjson(bytes: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const line = `{"id":${i},"body":"message ${i * 7919} é 中 ${'abc'.repeat(i % 40)}"}\n`;
+    lines.push(line);
+    size += Buffer.byteLength(line);
+  }
+  return Buffer.from(lines.join(''), 'utf8');
+}
+
+/** Info-ZIP's own test of the archive, where it is installed. */
+function unzipTest(zip: Buffer): string | undefined {
+  if (!existsSync('/usr/bin/unzip')) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'zip-writer-'));
+  try {
+    writeFileSync(join(dir, 'a.zip'), zip);
+    return execFileSync('/usr/bin/unzip', ['-t', join(dir, 'a.zip')], { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('ZipStreamWriter', () => {
+  const big = ndjson(3.5 * 1024 * 1024);
+  const entries: [string, Buffer][] = [
+    ['README.txt', Buffer.from('hello\n')],
+    ['schemas/messages.schema.json', Buffer.from('{}\n')],
+    ['messages.ndjson', big],
+    ['empty.ndjson', Buffer.alloc(0)],
+    ['manifest.json', Buffer.from('{"ok":true}\n')],
+  ];
+
+  it('writes entries deflated in blocks that read back byte for byte, with their CRC-32', async () => {
+    const zip = await write(entries, { level: 6 });
+    const read = await readBack(zip);
+    expect(read.map((e) => e.name)).toEqual(entries.map(([name]) => name));
+    for (const [i, [, data]] of entries.entries()) {
+      expect(read[i].data.equals(data)).toBe(true);
+      expect(read[i].crc32).toBe(zlib.crc32(data));
+      expect(read[i].zip64).toBe(false);
+    }
+    // Blocks with a shared window compress like one stream.
+    const oneStream = zlib.deflateRawSync(big, { level: 6, memLevel: 8 }).length;
+    expect(zip.length).toBeLessThan(oneStream * 1.01 + 2000);
+    const tested = unzipTest(zip);
+    if (tested !== undefined) expect(tested).toMatch(/No errors detected/);
+  });
+
+  it('writes ZIP64 sizes, offsets and end records when they pass the limit', async () => {
+    const zip = await write(entries, { level: 6, zip64Limit: 1000 });
+    const read = await readBack(zip);
+    expect(read.map((e) => [e.name, e.data.length])).toEqual(entries.map(([name, data]) => [name, data.length]));
+    expect(read.find((e) => e.name === 'messages.ndjson')!.data.equals(big)).toBe(true);
+    // Past the limit: the big entry's sizes, and every entry's offset after it.
+    expect(read.map((e) => e.zip64)).toEqual([false, false, true, true, true]);
+    expect(zip.includes(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(true);
+    const tested = unzipTest(zip);
+    if (tested !== undefined) expect(tested).toMatch(/No errors detected/);
+  });
+
+  it('stores at level 0 (deflate without compression)', async () => {
+    const zip = await write([['a.txt', big]], { level: 0 });
+    expect(zip.length).toBeGreaterThan(big.length);
+    const [entry] = await readBack(zip);
+    expect(entry.data.equals(big)).toBe(true);
+  });
+});
