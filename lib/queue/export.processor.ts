@@ -159,7 +159,9 @@ export class ExportProcessor {
         if (Date.now() - lastReport >= this.options.progressIntervalMs) {
           lastReport = Date.now();
           this.events.emit('progress', { ...row, status: ExportStatus.Processing, rowsDone: done, rowsEstimated: estimated, percent, currentCategory: category.name });
-          await job.progress(percent);
+          // Bull's progress is a courtesy (the row holds the real one): a Redis hiccup, or the
+          // queue closing under a running job, must not fail the export.
+          await job.progress(percent).catch(() => undefined);
         }
       };
 

@@ -27,6 +27,7 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.guardWorkerName();
     // One handler for both job names: Bull adds up the concurrency of named handlers and lets
     // each of their loops take any job, so two handlers would run `concurrency + 1` exports.
     this.queue
@@ -43,6 +44,17 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     // Let a scheduling still in flight finish before Bull closes the queue under it.
     await this.bounded(this.scheduling);
+  }
+
+  /**
+   * Bull's `process()` starts `setWorkerName()` (CLIENT SETNAME on its blocking connection) and
+   * drops the promise: an application closed right after it booted got an unhandled rejection,
+   * "Connection is closed.". The name only labels the connection, so its failure is ignored.
+   */
+  private guardWorkerName(): void {
+    const queue = this.queue as unknown as { setWorkerName?: () => Promise<unknown> };
+    const setWorkerName = queue.setWorkerName?.bind(this.queue);
+    if (setWorkerName) queue.setWorkerName = () => setWorkerName().catch(() => undefined);
   }
 
   private async bounded(work: Promise<void> | undefined): Promise<void> {

@@ -1,27 +1,15 @@
-import { BullModule } from '@nestjs/bull';
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import {
-  DATA_EXPORT_ENTITIES,
-  DataExport,
-  ExportModule,
-  ExportProducer,
-  ExportService,
-  ExportStatus,
-  LocalDiskStorage,
-} from 'nestjs-data-export';
-import { Customer, HELP_DESK_ENTITIES, Ticket, TicketPriority, Webhook } from '../fixtures/help-desk.entities';
-import { dataSourceOptions, REDIS_URL } from '../utils/databases';
-import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
+import { ExportProducer, ExportService, ExportStatus } from 'nestjs-data-export';
+import { Customer, Ticket, TicketPriority, Webhook } from '../fixtures/help-desk.entities';
+import { downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';
-import { startWorker, stopWorker } from './worker-processes';
+import { startApiHost, startWorker, stopWorker } from './worker-processes';
 
 /**
  * Scale-out: this process is an API-only host (`worker: false`); two separate worker processes
@@ -91,15 +79,7 @@ describe('an API-only host and two worker processes on one queue (PostgreSQL)', 
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        TypeOrmModule.forRoot(dataSourceOptions('postgres', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),
-        BullModule.forRoot({ url: REDIS_URL, prefix }),
-        ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage(storageDir), worker: false, http: false }),
-      ],
-    }).compile();
-    api = moduleRef.createNestApplication({ logger: false });
-    await api.init();
+    api = await startApiHost(prefix, storageDir);
     dataSource = api.get(DataSource);
     for (const [i, accountId] of ACCOUNTS.entries()) await seedAccount(dataSource, accountId, i, messagesOf(i));
     writeFileSync(logFile, '');

@@ -1,21 +1,15 @@
-import { BullModule } from '@nestjs/bull';
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { DATA_EXPORT_ENTITIES, DataExport, ExportModule, ExportService, ExportStatus, LocalDiskStorage } from 'nestjs-data-export';
-import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
-import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
-import { insertBulkMessages } from '../fixtures/help-desk.seed';
-import { dataSourceOptions, REDIS_URL } from '../utils/databases';
-import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
+import { DataExport, ExportService, ExportStatus } from 'nestjs-data-export';
+import { insertBulkMessages, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
-import { startWorker, stopWorker } from './worker-processes';
+import { startApiHost, startWorker, stopWorker } from './worker-processes';
 
 const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
 const ROWS = 20_000;
@@ -28,15 +22,7 @@ describe('a worker process killed with SIGKILL mid-export (PostgreSQL)', () => {
   const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        TypeOrmModule.forRoot(dataSourceOptions('postgres', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),
-        BullModule.forRoot({ url: REDIS_URL, prefix }),
-        ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage(storageDir), worker: false, http: false }),
-      ],
-    }).compile();
-    api = moduleRef.createNestApplication({ logger: false });
-    await api.init();
+    api = await startApiHost(prefix, storageDir);
     dataSource = api.get(DataSource);
     await seedHelpDesk(dataSource, 3);
     await insertBulkMessages(dataSource, ROWS, (i) => `bulk message ${i} ${'x'.repeat(100)}`);

@@ -1,6 +1,14 @@
-/** Starting and stopping the worker processes of the fault tests (`worker-process.ts`). */
+/** The processes of the fault tests: worker processes (`worker-process.ts`) and the API-only host. */
+import { BullModule } from '@nestjs/bull';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DATA_EXPORT_ENTITIES, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
+import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
+import { dataSourceOptions, REDIS_URL } from '../utils/databases';
+import { TEST_SECRET } from '../utils/test-app';
 
 /** Starts a worker process with extra environment; resolves once it is ready. */
 export function startWorker(env: Record<string, string>): Promise<ChildProcess> {
@@ -29,4 +37,22 @@ export function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signa
     });
     child.kill(signal);
   });
+}
+
+/**
+ * The API-only host of the fault tests (`worker: false`, no HTTP): it requests exports and reads
+ * their rows, on the PostgreSQL test database, the Redis prefix and the storage the worker
+ * processes are given.
+ */
+export async function startApiHost(prefix: string, storageDir: string): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRoot(dataSourceOptions('postgres', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),
+      BullModule.forRoot({ url: REDIS_URL, prefix }),
+      ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage(storageDir), worker: false, http: false }),
+    ],
+  }).compile();
+  const api = moduleRef.createNestApplication({ logger: false });
+  await api.init();
+  return api;
 }
