@@ -107,20 +107,24 @@ export class ExportReader {
    * one-column rows through the cursor.
    */
   lines(category: ExportCategory, ndjson = false): LineSource {
-    const copy = ndjson ? this.copyQuery(category) : undefined;
+    if (this.strategy !== 'cursor') return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
+    const [sql, params] = this.selectQuery(category).getQueryAndParameters();
+    const linesSql = postgresLinesQuery(category, sql);
+    if (!linesSql) return { batches: this.cursorBatches(sql, params), line: createLineSerializer(category, this.dataSource) };
+    const copy = ndjson ? this.copyStatement(category, sql, params) : undefined;
     if (copy) return { ndjson: this.copyLines(copy) };
-    if (this.strategy === 'cursor') {
-      const [sql, params] = this.selectQuery(category).getQueryAndParameters();
-      const linesSql = postgresLinesQuery(category, sql);
-      if (linesSql) return { batches: this.cursorBatches(linesSql, params), line: (row) => row.line as string };
-    }
-    return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
+    return { batches: this.cursorBatches(linesSql, params), line: (row) => row.line as string };
   }
 
   /** The SELECT whose lines `COPY` sends for this category, or `undefined` when it cannot (see `lines`). */
   copyQuery(category: ExportCategory): string | undefined {
     if (this.strategy !== 'cursor') return undefined;
     const [sql, params] = this.selectQuery(category).getQueryAndParameters();
+    return this.copyStatement(category, sql, params);
+  }
+
+  /** `sql` with its parameters written in, wrapped to write lines; `undefined` when either cannot be done. */
+  private copyStatement(category: ExportCategory, sql: string, params: unknown[]): string | undefined {
     const inlined = inlineParameters(sql, params);
     return inlined === undefined ? undefined : postgresLinesQuery(category, inlined);
   }

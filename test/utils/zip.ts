@@ -1,11 +1,19 @@
 import * as yauzl from 'yauzl';
 
-/** Opens a ZIP with yauzl (CRC-checked) and returns every entry's bytes by name. */
-export function readZip(buffer: Buffer): Promise<Map<string, Buffer>> {
+/** One entry of a ZIP as read back: its bytes, the CRC-32 its headers state, its extra field ids. */
+export interface ZipEntryRead {
+  name: string;
+  crc32: number;
+  extraFieldIds: number[];
+  data: Buffer;
+}
+
+/** Opens a ZIP with yauzl (sizes validated) and returns every entry, in order. */
+export function readZipEntries(buffer: Buffer): Promise<ZipEntryRead[]> {
   return new Promise((resolve, reject) => {
     yauzl.fromBuffer(buffer, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => {
       if (err || !zip) return reject(err);
-      const entries = new Map<string, Buffer>();
+      const entries: ZipEntryRead[] = [];
       zip.on('error', reject);
       zip.on('end', () => resolve(entries));
       zip.on('entry', (entry: yauzl.Entry) => {
@@ -15,7 +23,7 @@ export function readZip(buffer: Buffer): Promise<Map<string, Buffer>> {
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('error', reject);
           stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks));
+            entries.push({ name: entry.fileName, crc32: entry.crc32, extraFieldIds: entry.extraFields.map((f) => f.id), data: Buffer.concat(chunks) });
             zip.readEntry();
           });
         });
@@ -23,6 +31,11 @@ export function readZip(buffer: Buffer): Promise<Map<string, Buffer>> {
       zip.readEntry();
     });
   });
+}
+
+/** Every entry's bytes by name. */
+export async function readZip(buffer: Buffer): Promise<Map<string, Buffer>> {
+  return new Map((await readZipEntries(buffer)).map((e) => [e.name, e.data]));
 }
 
 /** Parses NDJSON, failing on any line that is not one JSON object. */
