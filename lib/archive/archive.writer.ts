@@ -64,7 +64,8 @@ export async function writeCategoryRows(
     let unreported = 0;
     for await (const chunk of source.ndjson) {
       for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) unreported++;
-      if (entry.appendBytes(chunk)) await entry.flush();
+      // Each chunk is a buffer of its own, read from the database: queued without a copy.
+      if (entry.appendBytes(chunk, true)) await entry.flush();
       if (unreported >= ctx.reader.batchSize) {
         rows += unreported;
         await ctx.onBatch(category, unreported);

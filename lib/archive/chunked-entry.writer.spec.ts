@@ -32,4 +32,23 @@ describe('ChunkedEntryWriter', () => {
     const { out } = await roundTrip(lines);
     expect(out.toString('utf8')).toBe(`{"a":1}\n,${long}\n,{"b":2}\n`);
   });
+
+  it('queues owned buffers without a copy and copies small ones, keeping the order', async () => {
+    const writer = new ChunkedEntryWriter();
+    const parts: Buffer[] = [];
+    writer.stream.on('data', (chunk: Buffer) => parts.push(chunk));
+    const owned = Buffer.from(`${'{"owned":true}\n'.repeat(1000)}`);
+    const inputs = [Buffer.from('{"a":1}\n'), owned, Buffer.from('{"b":2}\n'), Buffer.from('{"c":3}\n')];
+    for (const [i, bytes] of inputs.entries()) {
+      if (writer.appendBytes(bytes, i === 1)) await writer.flush();
+    }
+    const { bytes, sha256 } = await writer.end();
+    const expected = Buffer.concat(inputs);
+    expect(Buffer.concat(parts).equals(expected)).toBe(true);
+    expect(bytes).toBe(expected.length);
+    expect(sha256).toBe(createHash('sha256').update(expected).digest('hex'));
+    // The owned buffer went out as it was; the small ones were gathered into chunks.
+    expect(parts).toContain(owned);
+    expect(parts).toHaveLength(3);
+  });
 });

@@ -4,6 +4,9 @@ import { PassThrough } from 'node:stream';
 /** Bytes gathered before one write to the archive. */
 export const ARCHIVE_CHUNK_BYTES = 64 * 1024;
 
+/** An owned buffer at least this large is queued without a copy (see `appendBytes`). */
+const OWNED_MIN_BYTES = 8 * 1024;
+
 /** Room of one chunk buffer: a chunk is sent once it holds ARCHIVE_CHUNK_BYTES. */
 const CHUNK_CAPACITY = 2 * ARCHIVE_CHUNK_BYTES;
 
@@ -37,9 +40,13 @@ export class ChunkedEntryWriter {
     return this.used >= ARCHIVE_CHUNK_BYTES || this.ready.length > 0;
   }
 
-  /** Buffers bytes that are already UTF-8; returns `true` when `flush()` should be awaited. */
-  appendBytes(bytes: Buffer): boolean {
-    if (bytes.length >= ARCHIVE_CHUNK_BYTES) {
+  /**
+   * Buffers bytes that are already UTF-8; returns `true` when `flush()` should be awaited. A
+   * buffer of a chunk's size or more, or one that the caller hands over (`owned`: it will not
+   * change it), is queued as it is; smaller ones are copied into the chunk being filled.
+   */
+  appendBytes(bytes: Buffer, owned = false): boolean {
+    if (bytes.length >= ARCHIVE_CHUNK_BYTES || (owned && bytes.length >= OWNED_MIN_BYTES)) {
       this.seal();
       this.ready.push(bytes);
     } else {

@@ -87,6 +87,38 @@ describe('ZipStreamWriter', () => {
     if (tested !== undefined) expect(tested).toMatch(/No errors detected/);
   });
 
+  it('reuses its block buffers safely: a chunk larger than a block, a reused input buffer, entries in a row', async () => {
+    const second = ndjson(2.7 * 1024 * 1024);
+    const out = new PassThrough();
+    const parts: Buffer[] = [];
+    out.on('data', (c: Buffer) => parts.push(c));
+    const ended = new Promise((resolve) => out.on('end', resolve));
+    const zip = new ZipStreamWriter(out, { level: 6 });
+    const date = new Date(2026, 10, 25, 15, 0, 0);
+    // One write of 3.5 MiB: it spans several blocks.
+    const first = zip.openEntry('first.ndjson', date);
+    await first.write(big);
+    await first.end();
+    // The caller refills one buffer between writes: the writer must have copied what it needed.
+    const entry = zip.openEntry('second.ndjson', date);
+    const scratch = Buffer.alloc(100_000);
+    for (let at = 0; at < second.length; at += scratch.length) {
+      const n = second.copy(scratch, 0, at, at + scratch.length);
+      await entry.write(scratch.subarray(0, n));
+      scratch.fill(0x2a);
+    }
+    await entry.end();
+    await zip.addBuffer('third.txt', Buffer.from('third\n'), date);
+    await zip.finalize();
+    await ended;
+    const read = await readZipEntries(Buffer.concat(parts));
+    expect(read.map((e) => e.name)).toEqual(['first.ndjson', 'second.ndjson', 'third.txt']);
+    expect(read[0].data.equals(big)).toBe(true);
+    expect(read[1].data.equals(second)).toBe(true);
+    expect(read[1].crc32).toBe(zlib.crc32(second));
+    expect(read[2].data.toString()).toBe('third\n');
+  });
+
   it('stores at level 0 (deflate without compression)', async () => {
     const zip = await write([['a.txt', big]], { level: 0 });
     expect(zip.length).toBeGreaterThan(big.length);

@@ -15,6 +15,11 @@ const BLOCK_BYTES = 1024 * 1024;
 const BLOCKS_IN_FLIGHT = 2;
 /** Deflate's window: each block starts with the previous block's last 32 KiB as its dictionary. */
 const WINDOW_BYTES = 32 * 1024;
+/**
+ * Output buffer of a block's deflate. Large enough for a block's whole output at the default
+ * level on text, so that deflate returns to the main thread once per block, not once per 16 KiB.
+ */
+const OUTPUT_CHUNK_BYTES = 512 * 1024;
 const ZIP64_LIMIT = 0xffffffff;
 /** Bit 3: sizes and crc follow the data (a data descriptor); bit 11: names are UTF-8. */
 const FLAGS = 0x0808;
@@ -62,6 +67,13 @@ export class ZipStreamWriter {
   private offset = 0;
   private readonly entries: CentralEntry[] = [];
   private busy = false;
+  /**
+   * The block buffers, reused for every block of every entry: one is filled while the others
+   * are deflated. Allocating a fresh megabyte per block made V8 run a full garbage collection
+   * every few blocks under external-memory pressure, once a worker had run its first export.
+   */
+  private readonly blocks: Buffer[] = [];
+  private nextBlock = 0;
 
   constructor(
     private readonly out: Writable,
@@ -84,9 +96,11 @@ export class ZipStreamWriter {
     const start = this.offset;
     const limit = this.options.zip64Limit ?? ZIP64_LIMIT;
     let header: Promise<void> | undefined;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let tail: Buffer = Buffer.alloc(0);
+    let block = this.takeBlock();
+    let filled = 0;
+    // The last 32 KiB written, copied: the dictionary of the next block.
+    const tail = Buffer.allocUnsafe(WINDOW_BYTES);
+    let tailBytes = 0;
     let crc = 0;
     let size = 0;
     let compressed = 0;
@@ -112,29 +126,36 @@ export class ZipStreamWriter {
       }
     };
     const submit = async (final: boolean) => {
-      const block = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      crc = zlib.crc32(block, crc);
-      size += block.length;
-      const deflated = deflateRaw(block, {
+      const data = block.subarray(0, filled);
+      crc = zlib.crc32(data, crc);
+      size += data.length;
+      // zlib copies the dictionary when the stream is created, so `tail` can change after this.
+      const deflated = deflateRaw(data, {
         level: this.options.level,
         memLevel: this.options.memLevel ?? 8,
+        chunkSize: OUTPUT_CHUNK_BYTES,
         finishFlush: final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-        ...(tail.length > 0 ? { dictionary: tail } : {}),
+        ...(tailBytes > 0 ? { dictionary: tail.subarray(0, tailBytes) } : {}),
       });
       // Awaited in order by drainTo; this keeps a failure from going unhandled meanwhile.
       deflated.catch(() => undefined);
       inFlight.push(deflated);
-      tail = block.length >= WINDOW_BYTES ? block.subarray(block.length - WINDOW_BYTES) : Buffer.concat([tail, block]).subarray(-WINDOW_BYTES);
+      // Every block but an entry's last is full: its last 32 KiB prime the next one.
+      if (!final) tailBytes = data.copy(tail, 0, filled - WINDOW_BYTES);
+      // The buffer just submitted stays untouched until its deflate is awaited.
+      block = this.takeBlock();
+      filled = 0;
       await drainTo(final ? 0 : BLOCKS_IN_FLIGHT - 1);
     };
     return {
       write: async (chunk: Buffer) => {
         await (header ??= writeHeader());
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= BLOCK_BYTES) await submit(false);
+        for (let at = 0; at < chunk.length; ) {
+          const copied = chunk.copy(block, filled, at);
+          filled += copied;
+          at += copied;
+          if (filled === BLOCK_BYTES) await submit(false);
+        }
       },
       end: async () => {
         await (header ??= writeHeader());
@@ -217,6 +238,16 @@ export class ZipStreamWriter {
     end.writeUInt32LE(start >= limit ? ZIP64_LIMIT : start, 16);
     await this.emit(end);
     this.out.end();
+  }
+
+  /**
+   * The next block buffer of the ring. With at most BLOCKS_IN_FLIGHT - 1 blocks deflating once a
+   * block is submitted, the buffer returned is never one still being read.
+   */
+  private takeBlock(): Buffer {
+    const i = this.nextBlock;
+    this.nextBlock = (i + 1) % BLOCKS_IN_FLIGHT;
+    return (this.blocks[i] ??= Buffer.allocUnsafe(BLOCK_BYTES));
   }
 
   private async emit(data: Buffer): Promise<void> {
