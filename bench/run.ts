@@ -451,10 +451,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
             lastHwm = stopped.hwm;
             const contended = result.othersCpuMs > args.maxOthersMs && !last;
             log(`${tag(run, attempt, contended)}${describeOurs(result)}`);
-            if (run === 0 && attempt === 0) {
-              log(`        ${memoryTimeline(result.samples)}`);
-              if (stopped.heapAfterGc !== undefined) log(`        heap still referenced after the job (after a forced GC): ${fmtMB(stopped.heapAfterGc)} MB`);
-            }
+            if (run === 0 && attempt === 0) log(`        ${memoryTimeline(result.samples)}`);
             if (contended) continue;
             if (result.othersCpuMs > args.maxOthersMs) contendedKept++;
             ours.push(result);
@@ -470,6 +467,8 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
         }
       }
     }
+    const { heapAfterGc } = await worker.ask({ type: 'heap' }, 'heap');
+    if (heapAfterGc !== undefined) log(`heap still referenced after the last job (after a forced GC): ${fmtMB(heapAfterGc)} MB`);
     if (args.explain) log(`plans (EXPLAIN):\n${await explain(api, declare, seed)}`);
     if (profile) log(`cpu profile of the job (${profile.path}):\n${profile.summary}`);
     if (args.breakdown) {

@@ -23,6 +23,7 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'breakdown'; accountId: string }
   | { type: 'experiments'; accountId: string; only?: string[]; repeat?: number }
+  | { type: 'heap' }
   | { type: 'exit' };
 export type FromWorker =
   | { type: 'ready'; pid: number; bootMs: number; hwm: number; rss: number }
@@ -35,11 +36,11 @@ export type FromWorker =
       samples: [number, number, number, number, number][];
       hwm: number;
       rss: number;
-      heapAfterGc?: number;
       declare?: { sql: string; parameters: unknown[] };
       profile?: { path: string; summary: string };
     }
   | { type: 'started' }
+  | { type: 'heap'; heapAfterGc?: number }
   | { type: 'breakdown'; report: string }
   | { type: 'experiments'; report: string }
   | { type: 'error'; message: string };
@@ -100,11 +101,14 @@ async function main(): Promise<void> {
             profile = { path, summary: summarizeProfile(p) };
           }
           const mem = memoryOf();
-          // With --expose-gc: what is still referenced after the job (a leak), as opposed to garbage not yet collected.
+          send({ type: 'stopped', cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssMaxSampled: w.rssMax, samples: w.samples, ...mem, declare, profile });
+        } else if (msg.type === 'heap') {
+          // With --expose-gc: what is still referenced after the jobs (a leak), as opposed to garbage
+          // not yet collected. Asked once, after the last run: a forced full GC leaves V8 marking
+          // the old generation over and over during the next export (about 20 % more worker CPU).
           const gc = (globalThis as { gc?: () => void }).gc;
           gc?.();
-          const heapAfterGc = gc ? process.memoryUsage().heapUsed : undefined;
-          send({ type: 'stopped', heapAfterGc, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssMaxSampled: w.rssMax, samples: w.samples, ...mem, declare, profile });
+          send({ type: 'heap', heapAfterGc: gc ? process.memoryUsage().heapUsed : undefined });
         } else if (msg.type === 'breakdown' || msg.type === 'experiments') {
           const stages = await import('./stages');
           // The stages reuse the library's cursor query: read one batch through its reader to capture it.
