@@ -50,6 +50,8 @@ export interface BenchArgs {
   runtime: 'node' | 'ts-node';
   /** `undefined`: the library's default (encrypted at rest). */
   encryption?: boolean;
+  /** Give the body column an identity transformer: PostgreSQL writes the rest of each line, the serializer the body. */
+  transformer: boolean;
 }
 
 const HELP = `npm run bench -- [options]
@@ -66,6 +68,8 @@ const HELP = `npm run bench -- [options]
   --no-anchor       skip the COPY anchor
   --reseed          drop and reseed the table
   --encryption on|off  ExportModule encryption at rest (default: the library's default)
+  --transformer     give the body column an identity column transformer: PostgreSQL writes the rest of
+                    each line and the library's serializer the body, in Node (same bytes)
   --ts-node         run the worker under ts-node (adds ~100 MB of RSS: the TypeScript compiler)
   --keep            keep the archives and their temporary directory (printed)`;
 
@@ -85,6 +89,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     reseed: false,
     keep: false,
     runtime: 'node',
+    transformer: false,
   };
   const num = (name: string, value: string | undefined): number => {
     const m = /^(\d[\d_]*)([km]?)$/i.exec(value ?? '');
@@ -132,6 +137,9 @@ export function parseArgs(argv: string[]): BenchArgs {
         break;
       case '--reseed':
         args.reseed = true;
+        break;
+      case '--transformer':
+        args.transformer = true;
         break;
       case '--ts-node':
         args.runtime = 'ts-node';

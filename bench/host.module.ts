@@ -16,6 +16,8 @@ export interface BenchHostOptions {
   compressionLevel: number;
   /** `undefined`: the library's default. */
   encryption?: boolean;
+  /** Give the body column a transformer (see createMessageEntity). */
+  transformer?: boolean;
   /** `false`: an API-only process (the bench's requesting side). */
   worker: boolean;
   /** PostgreSQL `application_name` of the process's connections (to find its backends). */
@@ -52,7 +54,7 @@ export class BenchHostModule {
           type: 'postgres',
           url: PG_URL,
           applicationName: o.applicationName,
-          entities: [createMessageEntity(o.table), ...DATA_EXPORT_ENTITIES],
+          entities: [createMessageEntity(o.table, { transformer: o.transformer }), ...DATA_EXPORT_ENTITIES],
           migrations: DATA_EXPORT_MIGRATIONS,
           migrationsRun: !o.worker,
           synchronize: false,

@@ -413,7 +413,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const storageDir = mkdtempSync(join(tmpdir(), 'data-export-bench-'));
   if (args.keep) log(`archives are kept in ${storageDir}`);
-  const hostOptions = { table: seed.table, prefix, storageDir, batchSize: args.batchSize, compressionLevel: args.compressionLevel, encryption: args.encryption };
+  const hostOptions = { table: seed.table, prefix, storageDir, batchSize: args.batchSize, compressionLevel: args.compressionLevel, encryption: args.encryption, transformer: args.transformer };
   const api = await NestFactory.createApplicationContext(BenchHostModule.forRoot({ ...hostOptions, worker: false, applicationName: 'bench-api' }), {
     logger: ['error', 'warn'],
   });
@@ -492,7 +492,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
     `result: ${fmtInt(oursRate)} rows/s${args.runs > 1 ? ` (median of ${args.runs})` : ''}` +
       `, ${(median(ours.map((r) => r.ndjsonBytes / MB / (r.wallMs / 1000)))).toFixed(1)} MB/s NDJSON` +
       `, anchor ${fmtInt(anchorRate)} rows/s, ratio ${ratio.toFixed(2)} (target ≥ 0.90)` +
-      `, worker peak RSS ${peakMb.toFixed(1)} MB (VmHWM, target < 200), batchSize ${args.batchSize ?? 'default'}, level ${args.compressionLevel}` +
+      `, worker peak RSS ${peakMb.toFixed(1)} MB (VmHWM, target < 200), batchSize ${args.batchSize ?? 'default'}, level ${args.compressionLevel}${args.transformer ? ', body through a transformer' : ''}` +
       `${args.profile ? ' [profiled run: slower]' : ''}` +
       `${ours.every((r) => r.verified) && anchors.every((a) => a.verified) ? '' : ' [ARCHIVE VERIFICATION FAILED]'}` +
       `${contendedKept ? ` [${contendedKept} run(s) slowed down by other processes even after ${MAX_RETRIES} retries: rerun on a quiet machine]` : ''}`,

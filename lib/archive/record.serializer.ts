@@ -33,29 +33,58 @@ export function toArchiveValue(value: unknown, column: ColumnMetadata): unknown 
 }
 
 /**
+ * A piece of a line whose text PostgreSQL writes in part (see `postgresLinePlan`): fixed text, a
+ * column holding text the database wrote, or a field the serializer writes from its raw value.
+ * @internal
+ */
+export type LinePart = { readonly text: string } | { readonly segment: string } | { readonly field: number };
+
+/** Writes one field's JSON from its raw driver value. */
+function createFieldWriter(field: ExportFieldPlan, driver: DataSource['driver']): (raw: unknown) => string {
+  const { column, mask } = field;
+  return (raw: unknown): string => {
+    const hydrated = driver.prepareHydratedValue(raw, column);
+    let value = toArchiveValue(hydrated, column);
+    if (mask) {
+      value = mask.mode === 'last4' ? maskLast4(value) : toArchiveValue(mask.fn(hydrated), column);
+    }
+    return value === undefined ? 'null' : JSON.stringify(value);
+  };
+}
+
+/**
  * Builds the serializer of one category: hydrates each raw value through the driver (type
  * conversion and column transformers, as TypeORM does for entities), applies redaction, and
  * writes the line with precomputed keys, without building an intermediate object.
+ *
+ * With `parts`, the database wrote the line's text around some fields (see `postgresLinePlan`):
+ * only those fields are serialized here, the rest is joined as it came.
  * @internal
  */
-export function createLineSerializer(category: ExportCategory, dataSource: DataSource): LineSerializer {
+export function createLineSerializer(category: ExportCategory, dataSource: DataSource, parts?: readonly LinePart[]): LineSerializer {
   const { driver } = dataSource;
-  const plans = category.fields.map((field: ExportFieldPlan, i) => {
-    const rawKey = `f${i}`;
-    const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(field.key)}:`;
-    const { column, mask } = field;
-    return { rawKey, prefix, column, mask };
-  });
+  const steps: { text?: string; key?: string; write?: (raw: unknown) => string }[] = parts
+    ? parts.map((part) =>
+        'text' in part
+          ? { text: part.text }
+          : 'segment' in part
+            ? { key: part.segment }
+            : { key: `f${part.field}`, write: createFieldWriter(category.fields[part.field], driver) },
+      )
+    : category.fields.length === 0
+      ? [{ text: '{}' }]
+      : [
+          ...category.fields.flatMap((field: ExportFieldPlan, i) => [
+            { text: `${i === 0 ? '{' : ','}${JSON.stringify(field.key)}:` },
+            { key: `f${i}`, write: createFieldWriter(field, driver) },
+          ]),
+          { text: '}' },
+        ];
   return (raw: ObjectLiteral): string => {
     let line = '';
-    for (const { rawKey, prefix, column, mask } of plans) {
-      const hydrated = driver.prepareHydratedValue(raw[rawKey], column);
-      let value = toArchiveValue(hydrated, column);
-      if (mask) {
-        value = mask.mode === 'last4' ? maskLast4(value) : toArchiveValue(mask.fn(hydrated), column);
-      }
-      line += prefix + (value === undefined ? 'null' : JSON.stringify(value));
+    for (const { text, key, write } of steps) {
+      line += text ?? (write ? write(raw[key!]) : (raw[key!] as string));
     }
-    return plans.length === 0 ? '{}' : `${line}}`;
+    return line;
   };
 }

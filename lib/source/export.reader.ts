@@ -7,7 +7,7 @@ import type { ExportSubject } from '../service/export-principal.interface';
 import { ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
 import { createLineSerializer } from '../archive/record.serializer';
-import { inlineParameters, postgresLinesQuery } from './postgres-lines.util';
+import { inlineParameters, postgresLinePlan } from './postgres-lines.util';
 
 const ALIAS = 'x';
 const CLOSE_TIMEOUT_MS = 5000;
@@ -101,19 +101,20 @@ export class ExportReader {
   }
 
   /**
-   * The category's rows and their serializer. On PostgreSQL, when every field qualifies (see
-   * `postgresLinesQuery`), the database writes each line: as NDJSON bytes through `COPY … TO
-   * STDOUT` when `ndjson` is asked for and the parameters can be written as literals, else as
-   * one-column rows through the cursor.
+   * The category's rows and their serializer. On PostgreSQL the database writes the lines, or
+   * the text around the fields that need the serializer (see `postgresLinePlan`). When it writes
+   * whole lines and `ndjson` is asked for, they come as NDJSON bytes through `COPY … TO STDOUT`
+   * if the parameters can be written as literals; else as rows through the cursor.
    */
   lines(category: ExportCategory, ndjson = false): LineSource {
     if (this.strategy !== 'cursor') return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
     const [sql, params] = this.selectQuery(category).getQueryAndParameters();
-    const linesSql = postgresLinesQuery(category, sql);
-    if (!linesSql) return { batches: this.cursorBatches(sql, params), line: createLineSerializer(category, this.dataSource) };
+    const plan = postgresLinePlan(category, sql);
+    if (!plan) return { batches: this.cursorBatches(sql, params), line: createLineSerializer(category, this.dataSource) };
+    if (!plan.whole) return { batches: this.cursorBatches(plan.sql, params), line: createLineSerializer(category, this.dataSource, plan.parts) };
     const copy = ndjson ? this.copyStatement(category, sql, params) : undefined;
     if (copy) return { ndjson: this.copyLines(copy) };
-    return { batches: this.cursorBatches(linesSql, params), line: (row) => row.line as string };
+    return { batches: this.cursorBatches(plan.sql, params), line: (row) => row.line as string };
   }
 
   /** The SELECT whose lines `COPY` sends for this category, or `undefined` when it cannot (see `lines`). */
@@ -123,10 +124,11 @@ export class ExportReader {
     return this.copyStatement(category, sql, params);
   }
 
-  /** `sql` with its parameters written in, wrapped to write lines; `undefined` when either cannot be done. */
+  /** `sql` with its parameters written in, wrapped to write whole lines; `undefined` when either cannot be done. */
   private copyStatement(category: ExportCategory, sql: string, params: unknown[]): string | undefined {
     const inlined = inlineParameters(sql, params);
-    return inlined === undefined ? undefined : postgresLinesQuery(category, inlined);
+    const plan = inlined === undefined ? undefined : postgresLinePlan(category, inlined);
+    return plan?.whole ? plan.sql : undefined;
   }
 
   /**

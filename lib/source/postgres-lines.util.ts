@@ -1,3 +1,4 @@
+import type { LinePart } from '../archive/record.serializer';
 import type { ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
 
 /**
@@ -83,6 +84,18 @@ function valueExpression(kind: LineKind, column: string): string {
 }
 
 /**
+ * How PostgreSQL takes part in writing a category's lines. @internal
+ * - `whole`: every field qualifies, and each row is one finished line (column `line`), which
+ *   `COPY` can send as bytes.
+ * - otherwise PostgreSQL writes the text between the fields that do not qualify (columns `s0`,
+ *   `s1`, …), and the row carries those fields' raw values (`f<i>`) for the serializer; `parts`
+ *   says how to join them.
+ */
+export type PostgresLinePlan =
+  | { readonly whole: true; readonly sql: string }
+  | { readonly whole: false; readonly sql: string; readonly parts: readonly LinePart[] };
+
+/**
  * PostgreSQL can write a category's NDJSON lines itself when every exported field is a plain
  * column whose JSON form it produces byte for byte as the library's serializer does. Node then
  * only joins and compresses the lines, which is what lets an export keep up with `COPY`.
@@ -90,28 +103,62 @@ function valueExpression(kind: LineKind, column: string): string {
  * A field qualifies when it has no transformer, no mask and is not an array, and its type is a
  * string, uuid, integer, boolean, bigint (as a string), string enum or timestamp (`timestamp
  * without time zone` only when this process runs in UTC, since `pg` reads it as local time).
- * Any other field (json, numeric, float, date, time, bytea, …) sends the whole category through
- * the serializer instead. Equality with the serializer is tested value by value.
+ * When some fields do not (json, numeric, float, date, time, bytea, masks, transformers, …),
+ * PostgreSQL still writes the rest of the line around them and only those fields go through the
+ * serializer in Node. Equality with the serializer is tested value by value.
  *
- * Returns the statement that makes PostgreSQL write each row's line, in the order of `selectSql` (the
- * category's scoped, ordered SELECT that names the fields `f0…fn`), or `undefined` when a field
- * does not qualify. The key prefixes are literals, as `JSON.stringify` writes them; keys that
- * need escaping in JSON leave the category to the serializer.
+ * Returns the statement over `selectSql` (the category's scoped, ordered SELECT that names the
+ * fields `f0…fn`), in its order, or `undefined` when no field qualifies. The key prefixes are
+ * literals, as `JSON.stringify` writes them; keys that need escaping in JSON leave the category to
+ * the serializer.
  * @internal
  */
-export function postgresLinesQuery(category: ExportCategory, selectSql: string): string | undefined {
+export function postgresLinePlan(category: ExportCategory, selectSql: string): PostgresLinePlan | undefined {
   if (category.fields.length === 0) return undefined;
   const utc = processIsUtc();
-  const parts: string[] = [];
+  const columns: string[] = [];
+  const parts: LinePart[] = [];
+  /** The SQL of the text being gathered, and whether any of it comes from a column. */
+  let pieces: string[] = [];
+  let text = '';
+  let fromColumns = false;
+  let segments = 0;
+  const closeSegment = () => {
+    if (fromColumns) {
+      const name = `s${segments++}`;
+      columns.push(`${pieces.join(' || ')} AS "${name}"`);
+      parts.push({ segment: name });
+    } else if (text) {
+      parts.push({ text });
+    }
+    pieces = [];
+    text = '';
+    fromColumns = false;
+  };
+  let qualifying = 0;
   for (const [i, field] of category.fields.entries()) {
     const kind = lineKind(field, utc);
     const prefix = `${i === 0 ? '{' : ','}${JSON.stringify(field.key)}:`;
-    if (!kind || prefix.includes('\\')) return undefined;
-    parts.push(`'${prefix.replace(/'/g, "''")}'`, valueExpression(kind, `q."f${i}"`));
+    if (prefix.includes('\\')) return undefined;
+    pieces.push(`'${prefix.replace(/'/g, "''")}'`);
+    text += prefix;
+    if (kind) {
+      pieces.push(valueExpression(kind, `q."f${i}"`));
+      fromColumns = true;
+      qualifying++;
+    } else {
+      closeSegment();
+      columns.push(`q."f${i}" AS "f${i}"`);
+      parts.push({ field: i });
+    }
   }
-  return `SELECT ${parts.join(' || ')} || '}' AS "line" FROM (${selectSql}) q`;
+  if (qualifying === 0) return undefined;
+  pieces.push(`'}'`);
+  text += '}';
+  if (qualifying === category.fields.length) return { whole: true, sql: `SELECT ${pieces.join(' || ')} AS "line" FROM (${selectSql}) q` };
+  closeSegment();
+  return { whole: false, sql: `SELECT ${columns.join(', ')} FROM (${selectSql}) q`, parts };
 }
-
 
 /**
  * `sql` with its `$n` placeholders replaced by quoted literals, for statements that take no

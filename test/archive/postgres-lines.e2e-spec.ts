@@ -1,14 +1,16 @@
 /**
- * On PostgreSQL the database writes a category's NDJSON lines itself when every field qualifies.
- * Those lines must be byte for byte what the library's serializer writes from the same rows:
- * this test plants the hard values of every qualifying type (escapes, unicode, extreme integers,
- * timestamps at and past the ends of the ISO-8601 range, infinity) and compares both paths.
+ * On PostgreSQL the database writes a category's NDJSON lines itself when every field qualifies,
+ * and the text around the other fields when some do not. Those lines must be byte for byte what
+ * the library's serializer writes from the same rows: this test plants the hard values of every
+ * qualifying type (escapes, unicode, extreme integers, timestamps at and past the ends of the
+ * ISO-8601 range, infinity), mixes them with fields that only the serializer writes, and
+ * compares the paths.
  */
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import { ExportCategory, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
 import { createLineSerializer } from '../../lib/archive/record.serializer';
 import { ExportReader } from '../../lib/source/export.reader';
-import { postgresLinesQuery } from '../../lib/source/postgres-lines.util';
+import { postgresLinePlan } from '../../lib/source/postgres-lines.util';
 import { dataSourceOptions } from '../utils/databases';
 import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
@@ -40,7 +42,7 @@ class TypedRow {
   @Column({ name: 'odd_column', type: 'varchar', length: 20, nullable: true }) "it's": string | null;
 }
 
-/** Same rows, one field that PostgreSQL does not write: the category goes through the serializer. */
+/** Two fields that PostgreSQL does not write: it writes the text around them. */
 @Exportable({ category: 'mixed', scope: 'accountId' })
 @Entity('lines_mixed')
 class MixedRow {
@@ -48,6 +50,22 @@ class MixedRow {
   @Column({ type: 'varchar', length: 40 }) accountId: string;
   @Column({ type: 'double precision', nullable: true }) ratio: number | null;
   @Redact({ keep: 'last4' }) @Column({ type: 'varchar', length: 40, nullable: true }) phone: string | null;
+}
+
+/** Fields PostgreSQL does not write first, last, side by side and between the ones it writes. */
+@Exportable({ category: 'hybrid', scope: 'accountId' })
+@Entity('lines_hybrid')
+class HybridRow {
+  @Column({ type: 'jsonb', nullable: true }) meta: unknown;
+  @PrimaryColumn({ type: 'integer' }) id: number;
+  @Column({ type: 'varchar', length: 40 }) accountId: string;
+  @Column({ type: 'numeric', nullable: true }) amount: string | null;
+  // Stored upper case, exported lower case: the transformer must run on this path too.
+  @Column({ type: 'text', nullable: true, transformer: { from: (v: string | null) => v?.toLowerCase() ?? null, to: (v: string | null) => v?.toUpperCase() ?? null } })
+  note: string | null;
+  @Column({ type: 'text', nullable: true }) text: string | null;
+  @Column({ type: 'timestamptz', nullable: true }) at: Date | null;
+  @Column({ type: 'double precision', nullable: true }) ratio: number | null;
 }
 
 const TEXTS = [
@@ -98,12 +116,13 @@ describe('lines written by PostgreSQL', () => {
   let t: TestApp;
   let typed: ExportCategory;
   let mixed: ExportCategory;
+  let hybrid: ExportCategory;
   // The comparisons read through sessions whose time zone is not UTC (+13:45), as a host's may be.
   let chatham: DataSource;
   const principal: ExportPrincipal = { userId: 'u-lines', accountId: ACCOUNT, role: 'owner' };
 
   beforeAll(async () => {
-    t = await createTestApp('postgres', { entities: [TypedRow, MixedRow], exportOptions: { batchSize: 16 } });
+    t = await createTestApp('postgres', { entities: [TypedRow, MixedRow, HybridRow], exportOptions: { batchSize: 16 } });
     // Raw SQL: the timestamps are PostgreSQL literals that a JavaScript Date cannot carry.
     const rows: Record<string, unknown>[] = [
       ...rowsOf(120),
@@ -124,8 +143,24 @@ describe('lines written by PostgreSQL', () => {
     await t.dataSource.getRepository(MixedRow).insert(
       Array.from({ length: 40 }, (_, i) => ({ id: i + 1, accountId: ACCOUNT, ratio: [0.1, 1e21, -0, null][i % 4], phone: '+1 555 0100' })),
     );
+    const metas = [{ a: 1, b: [true, null, 'é "q" \\ 😀'] }, 'just text', [], null, { nested: { deep: 1.5e300 } }];
+    for (const [i, r] of rowsOf(60).entries()) {
+      await t.dataSource.query(
+        `INSERT INTO lines_hybrid (meta, id, "accountId", amount, note, text, at, ratio) VALUES ($1::jsonb, $2, $3, $4, $5, $6, $7::timestamptz, $8)`,
+        [
+          metas[i % metas.length] === null ? null : JSON.stringify(metas[i % metas.length]),
+          r.id,
+          r.accountId,
+          ['12345678901234567890.123456789', '-0.5', '0', null][i % 4],
+          ['HELLO World', null, 'ÉTÉ'][i % 3],
+          r.text,
+          r.at,
+          [0.1, 1e21, -0, null, 5e-324][i % 5],
+        ],
+      );
+    }
     chatham = await new DataSource({
-      ...dataSourceOptions('postgres', [TypedRow, MixedRow]),
+      ...dataSourceOptions('postgres', [TypedRow, MixedRow, HybridRow]),
       synchronize: false,
       dropSchema: false,
       extra: { options: '-c TimeZone=Pacific/Chatham' },
@@ -133,6 +168,7 @@ describe('lines written by PostgreSQL', () => {
     const registry = t.app.get(ExportRegistry);
     typed = registry.getCategory('typed')!;
     mixed = registry.getCategory('mixed')!;
+    hybrid = registry.getCategory('hybrid')!;
   });
   afterAll(async () => {
     await chatham?.destroy();
@@ -175,7 +211,7 @@ describe('lines written by PostgreSQL', () => {
   it('writes the lines of a category whose fields all qualify, as the serializer does', async () => {
     expect(await chatham.query('SHOW TimeZone')).toEqual([{ TimeZone: 'Pacific/Chatham' }]);
     expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toMatch(/UTC|GMT/);
-    expect(postgresLinesQuery(typed, 'SELECT 1')).toBeDefined();
+    expect(postgresLinePlan(typed, 'SELECT 1')?.whole).toBe(true);
     const { database, copied, serializer, rawKeys } = await bothPaths(typed);
     // The rows came from PostgreSQL as finished lines, through the cursor and through COPY.
     expect(rawKeys).toEqual(['line']);
@@ -193,13 +229,30 @@ describe('lines written by PostgreSQL', () => {
     expect(parsed.every((r) => r.accountId === ACCOUNT)).toBe(true);
   });
 
-  it('leaves a category with a float or a mask to the serializer', async () => {
-    expect(postgresLinesQuery(mixed, 'SELECT 1')).toBeUndefined();
+  it('writes the text around a float and a mask, and leaves only those two fields to the serializer', async () => {
+    expect(postgresLinePlan(mixed, 'SELECT 1')?.whole).toBe(false);
     const { database, copied, serializer, rawKeys } = await bothPaths(mixed);
-    expect(rawKeys).not.toEqual(['line']);
+    // One column of text the database wrote (id and accountId with their keys), and the two raw values.
+    expect(rawKeys).toEqual(['s0', 'f2', 'f3']);
     expect(copied).toBeUndefined();
+    expect(database).toHaveLength(40);
     expect(database).toEqual(serializer);
     expect(JSON.parse(database[0])).toEqual({ id: 1, accountId: ACCOUNT, ratio: 0.1, phone: '…0100' });
+  });
+
+  it('writes lines as the serializer does when those fields come first, last and side by side', async () => {
+    const { database, copied, serializer, rawKeys } = await bothPaths(hybrid);
+    expect(rawKeys).toEqual(['f0', 's0', 'f3', 'f4', 's1', 'f7']);
+    expect(copied).toBeUndefined();
+    expect(database).toHaveLength(60);
+    for (let i = 0; i < serializer.length; i++) expect({ row: i + 1, line: database[i] }).toEqual({ row: i + 1, line: serializer[i] });
+    const parsed = database.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(Object.keys(parsed[0])).toEqual(['meta', 'id', 'accountId', 'amount', 'note', 'text', 'at', 'ratio']);
+    expect(parsed.map((r) => r.note)).toEqual(expect.arrayContaining(['hello world', 'été', null]));
+    expect(parsed.map((r) => r.amount)).toEqual(expect.arrayContaining(['12345678901234567890.123456789', null]));
+    expect(parsed[0].meta).toEqual({ a: 1, b: [true, null, 'é "q" \\ 😀'] });
+    expect(parsed.map((r) => r.text)).toEqual(expect.arrayContaining(TEXTS));
+    expect(parsed.map((r) => r.at)).toEqual(expect.arrayContaining(['+010000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.500Z', null]));
   });
 
   /** NDJSON lines through COPY for one account. */
@@ -254,7 +307,9 @@ describe('lines written by PostgreSQL', () => {
     const row = await waitForExport(t.dataSource, view.id);
     expect(row.status).toBe(ExportStatus.Completed);
     const zip = await readZip(await downloadArchive(t, row.id, principal));
-    const { serializer } = await bothPaths(typed);
-    expect(zip.get('typed.ndjson')!.toString('utf8')).toBe(serializer.map((l) => `${l}\n`).join(''));
+    for (const category of [typed, mixed, hybrid]) {
+      const { serializer } = await bothPaths(category);
+      expect(zip.get(`${category.name}.ndjson`)!.toString('utf8')).toBe(serializer.map((l) => `${l}\n`).join(''));
+    }
   });
 });
