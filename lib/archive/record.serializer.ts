@@ -63,27 +63,26 @@ function createFieldWriter(field: ExportFieldPlan, driver: DataSource['driver'])
  */
 export function createLineSerializer(category: ExportCategory, dataSource: DataSource, parts?: readonly LinePart[]): LineSerializer {
   const { driver } = dataSource;
-  const steps: { text?: string; key?: string; write?: (raw: unknown) => string }[] = parts
-    ? parts.map((part) =>
-        'text' in part
-          ? { text: part.text }
-          : 'segment' in part
-            ? { key: part.segment }
-            : { key: `f${part.field}`, write: createFieldWriter(category.fields[part.field], driver) },
-      )
+  const field = (i: number) => ({ key: `f${i}`, write: createFieldWriter(category.fields[i], driver) });
+  // Each step appends its text, then the value under its key: written from the raw value, or as
+  // the database wrote it.
+  const steps: { text: string; key?: string; write?: (raw: unknown) => string }[] = parts
+    ? parts.map((part) => {
+        if ('text' in part) return { text: part.text };
+        if ('segment' in part) return { text: '', key: part.segment };
+        return { text: '', ...field(part.field) };
+      })
     : category.fields.length === 0
       ? [{ text: '{}' }]
       : [
-          ...category.fields.flatMap((field: ExportFieldPlan, i) => [
-            { text: `${i === 0 ? '{' : ','}${JSON.stringify(field.key)}:` },
-            { key: `f${i}`, write: createFieldWriter(field, driver) },
-          ]),
+          ...category.fields.map((f, i) => ({ text: `${i === 0 ? '{' : ','}${JSON.stringify(f.key)}:`, ...field(i) })),
           { text: '}' },
         ];
   return (raw: ObjectLiteral): string => {
     let line = '';
     for (const { text, key, write } of steps) {
-      line += text ?? (write ? write(raw[key!]) : (raw[key!] as string));
+      line += text;
+      if (key !== undefined) line += write ? write(raw[key]) : (raw[key] as string);
     }
     return line;
   };
