@@ -39,8 +39,8 @@ export function toArchiveValue(value: unknown, column: ColumnMetadata): unknown 
  */
 export type LinePart = { readonly text: string } | { readonly segment: string } | { readonly field: number };
 
-/** Writes one field's JSON from its raw driver value. */
-function createFieldWriter(field: ExportFieldPlan, driver: DataSource['driver']): (raw: unknown) => string {
+/** Writes one field's JSON from its raw driver value. @internal */
+export function createFieldWriter(field: ExportFieldPlan, driver: DataSource['driver']): (raw: unknown) => string {
   const { column, mask } = field;
   return (raw: unknown): string => {
     const hydrated = driver.prepareHydratedValue(raw, column);

@@ -6,8 +6,10 @@ import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportSubject } from '../service/export-principal.interface';
 import { ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
-import { createLineSerializer } from '../archive/record.serializer';
-import { inlineParameters, postgresLinePlan } from './postgres-lines.util';
+import { ARCHIVE_CHUNK_BYTES } from '../archive/chunked-entry.writer';
+import { createFieldWriter, createLineSerializer } from '../archive/record.serializer';
+import { copyFieldText, CopyCsvParser, CopyCsvRow } from './copy-csv.parser';
+import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 
 const ALIAS = 'x';
 const CLOSE_TIMEOUT_MS = 5000;
@@ -26,7 +28,54 @@ export type LineSource =
 /** The part of a `pg` client the COPY path uses. */
 interface PgClient {
   readonly processID: number | null;
+  query(text: string): Promise<{ fields: { name: string; dataTypeID: number }[] }>;
   query<T>(submittable: T): T;
+  getTypeParser(oid: number, format: 'text'): (text: string) => unknown;
+}
+
+/** Room of one output buffer of `LineBuffers`: a chunk's worth and some, for the line that ends it. */
+const LINE_BUFFER_BYTES = ARCHIVE_CHUNK_BYTES + 32 * 1024;
+
+/**
+ * Output buffers that lines are written into: filled in place, handed on whole (the caller
+ * owns each one it takes).
+ */
+class LineBuffers {
+  private buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
+  private used = 0;
+
+  bytes(source: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    this.used += source.copy(this.buffer, this.used, start, end);
+  }
+
+  text(value: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    this.room(3 * value.length);
+    this.used += this.buffer.write(value, this.used, 'utf8');
+  }
+
+  newline(): void {
+    this.room(1);
+    this.buffer[this.used++] = 0x0a;
+  }
+
+  /** The bytes written so far, once there are at least `least`; `undefined` before. */
+  take(least: number): Buffer | undefined {
+    if (this.used < least || this.used === 0) return undefined;
+    const full = this.buffer.subarray(0, this.used);
+    this.buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
+    this.used = 0;
+    return full;
+  }
+
+  /** Makes room for `n` more bytes, moving what is written to a larger buffer when needed. */
+  private room(n: number): void {
+    if (this.used + n <= this.buffer.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.used + n));
+    this.buffer.copy(larger, 0, 0, this.used);
+    this.buffer = larger;
+  }
 }
 
 /** How a database is read: a server-side cursor, a driver stream, or keyset pages. @internal */
@@ -111,9 +160,10 @@ export class ExportReader {
     const [sql, params] = this.selectQuery(category).getQueryAndParameters();
     const plan = postgresLinePlan(category, sql);
     if (!plan) return { batches: this.cursorBatches(sql, params), line: createLineSerializer(category, this.dataSource) };
+    const copy = ndjson ? this.copyPlan(category, sql, params) : undefined;
+    if (copy?.whole) return { ndjson: this.copyLines(copy.sql) };
+    if (copy && !copy.whole) return { ndjson: this.copyPartialLines(category, copy) };
     if (!plan.whole) return { batches: this.cursorBatches(plan.sql, params), line: createLineSerializer(category, this.dataSource, plan.parts) };
-    const copy = ndjson ? this.copyStatement(category, sql, params) : undefined;
-    if (copy) return { ndjson: this.copyLines(copy) };
     return { batches: this.cursorBatches(plan.sql, params), line: (row) => row.line as string };
   }
 
@@ -126,9 +176,61 @@ export class ExportReader {
 
   /** `sql` with its parameters written in, wrapped to write whole lines; `undefined` when either cannot be done. */
   private copyStatement(category: ExportCategory, sql: string, params: unknown[]): string | undefined {
-    const inlined = inlineParameters(sql, params);
-    const plan = inlined === undefined ? undefined : postgresLinePlan(category, inlined);
+    const plan = this.copyPlan(category, sql, params);
     return plan?.whole ? plan.sql : undefined;
+  }
+
+  /** The line plan over `sql` with its parameters written in; `undefined` when either cannot be done. */
+  private copyPlan(category: ExportCategory, sql: string, params: unknown[]): PostgresLinePlan | undefined {
+    const inlined = inlineParameters(sql, params);
+    return inlined === undefined ? undefined : postgresLinePlan(category, inlined);
+  }
+
+  /**
+   * NDJSON lines of a category whose text PostgreSQL writes around some fields, through `COPY`:
+   * the text is copied as bytes, and only those fields' values become JavaScript values, parsed
+   * from their text by the `pg` client's own type parsers (what a cursor's rows would hold) and
+   * written by the serializer. Lines are gathered into buffers of about 64 KiB, handed on as
+   * they fill.
+   */
+  private async *copyPartialLines(category: ExportCategory, plan: Extract<PostgresLinePlan, { whole: false }>): AsyncGenerator<Buffer> {
+    const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
+    // The columns' types, for their parsers: a statement that plans the query and returns no row.
+    const described = await client.query(`SELECT * FROM (${plan.sql}) d LIMIT 0`);
+    const column = new Map(described.fields.map((f, i) => [f.name, { index: i, oid: f.dataTypeID }]));
+    const steps = plan.parts.map((part) => {
+      if ('text' in part) return { text: Buffer.from(part.text, 'utf8') };
+      if ('segment' in part) return { index: column.get(part.segment)!.index };
+      const { index, oid } = column.get(`f${part.field}`)!;
+      const parse = client.getTypeParser(oid, 'text');
+      const write = createFieldWriter(category.fields[part.field], this.dataSource.driver);
+      return { index, write: (text: string | null) => write(text === null ? null : parse(text)) };
+    });
+    const parser = new CopyCsvParser(described.fields.length);
+    const out = new LineBuffers();
+    const onRow = (row: CopyCsvRow) => {
+      for (const step of steps) {
+        if (step.text) {
+          out.bytes(step.text, 0, step.text.length);
+        } else if (step.write) {
+          out.text(step.write(copyFieldText(row, step.index!)));
+        } else {
+          // Text the database wrote (never NULL): copied as bytes.
+          const i = step.index!;
+          if (row.start[i] === -2) out.bytes(row.unescaped[i]!, 0, row.unescaped[i]!.length);
+          else out.bytes(row.bytes, row.start[i], row.end[i]);
+        }
+      }
+      out.newline();
+    };
+    for await (const chunk of this.copyLines(plan.sql)) {
+      parser.push(chunk, onRow);
+      const full = out.take(ARCHIVE_CHUNK_BYTES);
+      if (full) yield full;
+    }
+    parser.end();
+    const last = out.take(1);
+    if (last) yield last;
   }
 
   /**

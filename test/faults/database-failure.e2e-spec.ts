@@ -10,7 +10,7 @@ const ROWS = 20_000;
 
 /** Kills the server connection that streams the export's rows. */
 const KILL_READER: Record<'postgres' | 'mariadb', string> = {
-  postgres: `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'FETCH FORWARD%'`,
+  postgres: `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (query LIKE 'FETCH FORWARD%' OR query LIKE 'COPY (%')`,
   mariadb: `SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND info LIKE '%hd_messages%'`,
 };
 
