@@ -6,9 +6,8 @@ import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportSubject } from '../service/export-principal.interface';
 import { ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
-import { ARCHIVE_CHUNK_BYTES } from '../archive/chunked-entry.writer';
 import { createFieldWriter, createLineSerializer } from '../archive/record.serializer';
-import { copyFieldText, CopyCsvParser, CopyCsvRow } from './copy-csv.parser';
+import { CopyLineStep, joinCopyLines } from './copy-lines.util';
 import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 
 const ALIAS = 'x';
@@ -31,51 +30,6 @@ interface PgClient {
   query(text: string): Promise<{ fields: { name: string; dataTypeID: number }[] }>;
   query<T>(submittable: T): T;
   getTypeParser(oid: number, format: 'text'): (text: string) => unknown;
-}
-
-/** Room of one output buffer of `LineBuffers`: a chunk's worth and some, for the line that ends it. */
-const LINE_BUFFER_BYTES = ARCHIVE_CHUNK_BYTES + 32 * 1024;
-
-/**
- * Output buffers that lines are written into: filled in place, handed on whole (the caller
- * owns each one it takes).
- */
-class LineBuffers {
-  private buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
-  private used = 0;
-
-  bytes(source: Buffer, start: number, end: number): void {
-    this.room(end - start);
-    this.used += source.copy(this.buffer, this.used, start, end);
-  }
-
-  text(value: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    this.room(3 * value.length);
-    this.used += this.buffer.write(value, this.used, 'utf8');
-  }
-
-  newline(): void {
-    this.room(1);
-    this.buffer[this.used++] = 0x0a;
-  }
-
-  /** The bytes written so far, once there are at least `least`; `undefined` before. */
-  take(least: number): Buffer | undefined {
-    if (this.used < least || this.used === 0) return undefined;
-    const full = this.buffer.subarray(0, this.used);
-    this.buffer = Buffer.allocUnsafe(LINE_BUFFER_BYTES);
-    this.used = 0;
-    return full;
-  }
-
-  /** Makes room for `n` more bytes, moving what is written to a larger buffer when needed. */
-  private room(n: number): void {
-    if (this.used + n <= this.buffer.length) return;
-    const larger = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.used + n));
-    this.buffer.copy(larger, 0, 0, this.used);
-    this.buffer = larger;
-  }
 }
 
 /** How a database is read: a server-side cursor, a driver stream, or keyset pages. @internal */
@@ -151,9 +105,9 @@ export class ExportReader {
 
   /**
    * The category's rows and their serializer. On PostgreSQL the database writes the lines, or
-   * the text around the fields that need the serializer (see `postgresLinePlan`). When it writes
-   * whole lines and `ndjson` is asked for, they come as NDJSON bytes through `COPY … TO STDOUT`
-   * if the parameters can be written as literals; else as rows through the cursor.
+   * the text around the fields that need the serializer (see `postgresLinePlan`). When `ndjson`
+   * is asked for and the parameters can be written as literals, they come as NDJSON bytes
+   * through `COPY … TO STDOUT`; else as rows through the cursor.
    */
   lines(category: ExportCategory, ndjson = false): LineSource {
     if (this.strategy !== 'cursor') return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
@@ -190,47 +144,22 @@ export class ExportReader {
    * NDJSON lines of a category whose text PostgreSQL writes around some fields, through `COPY`:
    * the text is copied as bytes, and only those fields' values become JavaScript values, parsed
    * from their text by the `pg` client's own type parsers (what a cursor's rows would hold) and
-   * written by the serializer. Lines are gathered into buffers of about 64 KiB, handed on as
-   * they fill.
+   * written by the serializer.
    */
   private async *copyPartialLines(category: ExportCategory, plan: Extract<PostgresLinePlan, { whole: false }>): AsyncGenerator<Buffer> {
     const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
     // The columns' types, for their parsers: a statement that plans the query and returns no row.
     const described = await client.query(`SELECT * FROM (${plan.sql}) d LIMIT 0`);
     const column = new Map(described.fields.map((f, i) => [f.name, { index: i, oid: f.dataTypeID }]));
-    const steps = plan.parts.map((part) => {
+    const steps = plan.parts.map((part): CopyLineStep => {
       if ('text' in part) return { text: Buffer.from(part.text, 'utf8') };
-      if ('segment' in part) return { index: column.get(part.segment)!.index };
+      if ('segment' in part) return { copy: column.get(part.segment)!.index };
       const { index, oid } = column.get(`f${part.field}`)!;
       const parse = client.getTypeParser(oid, 'text');
       const write = createFieldWriter(category.fields[part.field], this.dataSource.driver);
-      return { index, write: (text: string | null) => write(text === null ? null : parse(text)) };
+      return { column: index, write: (text) => write(text === null ? null : parse(text)) };
     });
-    const parser = new CopyCsvParser(described.fields.length);
-    const out = new LineBuffers();
-    const onRow = (row: CopyCsvRow) => {
-      for (const step of steps) {
-        if (step.text) {
-          out.bytes(step.text, 0, step.text.length);
-        } else if (step.write) {
-          out.text(step.write(copyFieldText(row, step.index!)));
-        } else {
-          // Text the database wrote (never NULL): copied as bytes.
-          const i = step.index!;
-          if (row.start[i] === -2) out.bytes(row.unescaped[i]!, 0, row.unescaped[i]!.length);
-          else out.bytes(row.bytes, row.start[i], row.end[i]);
-        }
-      }
-      out.newline();
-    };
-    for await (const chunk of this.copyLines(plan.sql)) {
-      parser.push(chunk, onRow);
-      const full = out.take(ARCHIVE_CHUNK_BYTES);
-      if (full) yield full;
-    }
-    parser.end();
-    const last = out.take(1);
-    if (last) yield last;
+    yield* joinCopyLines(this.copyLines(plan.sql), described.fields.length, steps);
   }
 
   /**
