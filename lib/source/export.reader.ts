@@ -149,7 +149,7 @@ export class ExportReader {
   private async *copyPartialLines(category: ExportCategory, plan: Extract<PostgresLinePlan, { whole: false }>): AsyncGenerator<Buffer> {
     const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
     // The columns' types, for their parsers: a statement that plans the query and returns no row.
-    const described = await client.query(`SELECT * FROM (${plan.sql}) d LIMIT 0`);
+    const described = await client.query(this.logged(`SELECT * FROM (${plan.sql}) d LIMIT 0`));
     const column = new Map(described.fields.map((f, i) => [f.name, { index: i, oid: f.dataTypeID }]));
     const steps = plan.parts.map((part): CopyLineStep => {
       if ('text' in part) return { text: Buffer.from(part.text, 'utf8') };
@@ -170,7 +170,7 @@ export class ExportReader {
    */
   private async *copyLines(sql: string): AsyncGenerator<Buffer> {
     const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
-    const stream: Readable = client.query(copyTo(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`));
+    const stream: Readable = client.query(copyTo(this.logged(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`)));
     const settled = new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
@@ -187,6 +187,15 @@ export class ExportReader {
         await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Passes a statement that goes to the `pg` client directly (not through TypeORM) to the
+   * DataSource's logger, as TypeORM does for its own queries, so that `logging` shows it.
+   */
+  private logged(sql: string): string {
+    this.dataSource.logger.logQuery(sql, undefined, this.queryRunner);
+    return sql;
   }
 
   /** The category's rows as raw driver values keyed by field key, in primary-key order. */

@@ -122,6 +122,8 @@ describe('lines written by PostgreSQL', () => {
   // The comparisons read through sessions whose time zone is not UTC (+13:45), as a host's may be.
   let chatham: DataSource;
   const principal: ExportPrincipal = { userId: 'u-lines', accountId: ACCOUNT, role: 'owner' };
+  /** Statements the comparison DataSource's logger saw. */
+  const queries: string[] = [];
 
   beforeAll(async () => {
     t = await createTestApp('postgres', { entities: [TypedRow, MixedRow, HybridRow], exportOptions: { batchSize: 16 } });
@@ -161,11 +163,23 @@ describe('lines written by PostgreSQL', () => {
         ],
       );
     }
+    await t.dataSource.query(
+      `INSERT INTO lines_hybrid (id, "accountId", note, text, at) SELECT 10000 + g, 'acct-bulk', repeat('X', 200), 'bulk', now() FROM generate_series(1, 20000) g`,
+    );
     chatham = await new DataSource({
       ...dataSourceOptions('postgres', [TypedRow, MixedRow, HybridRow]),
       synchronize: false,
       dropSchema: false,
       extra: { options: '-c TimeZone=Pacific/Chatham' },
+      logging: ['query'],
+      logger: {
+        logQuery: (sql: string) => queries.push(sql),
+        logQueryError: () => undefined,
+        logQuerySlow: () => undefined,
+        logSchemaBuild: () => undefined,
+        logMigration: () => undefined,
+        log: () => undefined,
+      },
     } as never).initialize();
     const registry = t.app.get(ExportRegistry);
     typed = registry.getCategory('typed')!;
@@ -273,6 +287,13 @@ describe('lines written by PostgreSQL', () => {
     }
   }
 
+  it("shows the statements it sends past TypeORM (COPY, and the column types' query) to the DataSource's logger", async () => {
+    queries.length = 0;
+    await bothPaths(hybrid);
+    expect(queries.filter((q) => q.startsWith('COPY ('))).toHaveLength(1);
+    expect(queries.filter((q) => /^SELECT \* FROM \(.*\) d LIMIT 0$/s.test(q))).toHaveLength(1);
+  });
+
   it('writes the account id into the COPY statement as data, quotes and backslashes included', async () => {
     const lines = await copiedLines(ODD_ACCOUNT);
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([2000, 2001]);
@@ -280,12 +301,12 @@ describe('lines written by PostgreSQL', () => {
     expect(await copiedLines("o'brien")).toEqual([]);
   });
 
-  it('stops a COPY halfway: the statement is cancelled and the connection rolls back cleanly', async () => {
+  it.each(['typed', 'hybrid'])('stops a COPY halfway (%s): the statement is cancelled and the connection rolls back cleanly', async (name) => {
     const reader = new ExportReader(chatham, { accountId: 'acct-bulk', userId: 'u-lines' }, {}, 16);
     await reader.open();
     let failed = true;
     try {
-      const source = reader.lines(typed, true);
+      const source = reader.lines(name === 'typed' ? typed : hybrid, true);
       if (!('ndjson' in source)) throw new Error('COPY was not used');
       let bytes = 0;
       for await (const chunk of source.ndjson) {
