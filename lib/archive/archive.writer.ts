@@ -64,7 +64,7 @@ export async function writeCategoryRows(
     let unreported = 0;
     for await (const chunk of source.ndjson) {
       for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) unreported++;
-      // Each chunk is a buffer of its own, read from the database: queued without a copy.
+      // The reader hands each chunk over and never reuses it: queued without a copy.
       if (entry.appendBytes(chunk, true)) await entry.flush();
       if (unreported >= ctx.reader.batchSize) {
         rows += unreported;

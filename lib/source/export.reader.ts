@@ -17,8 +17,8 @@ const SQLITE_BIGINT = new Set(['bigint', 'int8', 'unsigned big int']);
 const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
 
 /**
- * A category's rows: either NDJSON bytes (every line ended by `\n`) that the database wrote,
- * or rows in batches and how one row becomes its line. @internal
+ * A category's rows: either NDJSON bytes (every line ended by `\n`, in buffers the consumer
+ * owns) read through `COPY`, or rows in batches and how one row becomes its line. @internal
  */
 export type LineSource =
   | { readonly ndjson: AsyncIterable<Buffer> }
