@@ -136,7 +136,7 @@ export class ExportReader {
 
   /** The line plan over `sql` with its parameters written in; `undefined` when either cannot be done. */
   private copyPlan(category: ExportCategory, sql: string, params: unknown[]): PostgresLinePlan | undefined {
-    const inlined = inlineParameters(sql, params);
+    const inlined = inlineParameters(sql, params, this.pgDateText());
     return inlined === undefined ? undefined : postgresLinePlan(category, inlined);
   }
 
@@ -187,6 +187,16 @@ export class ExportReader {
         await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * How the `pg` driver TypeORM loaded writes a date parameter (its `utils.prepareValue`, which
+   * follows `pg.defaults.parseInputDatesAsUTC`); `undefined` when it is not available (pg-native).
+   */
+  private pgDateText(): ((date: Date) => unknown) | undefined {
+    const pg = (this.dataSource.driver as unknown as { postgres?: { utils?: { prepareValue?: (value: unknown) => unknown } } }).postgres;
+    const prepare = pg?.utils?.prepareValue;
+    return typeof prepare === 'function' ? (date) => prepare(date) : undefined;
   }
 
   /**

@@ -21,6 +21,7 @@ describe('inlineParameters', () => {
 
   it('gives up on what it cannot write safely', () => {
     expect(inlineParameters('SELECT $1', [new Date()])).toBeUndefined();
+    expect(inlineParameters('SELECT $1', [new Date(Number.NaN)], () => 'x')).toBeUndefined();
     expect(inlineParameters('SELECT $1', [Buffer.from('x')])).toBeUndefined();
     expect(inlineParameters('SELECT $1', ['nul\0'])).toBeUndefined();
     expect(inlineParameters('SELECT $1', [Number.NaN])).toBeUndefined();
@@ -29,5 +30,12 @@ describe('inlineParameters', () => {
     expect(inlineParameters("SELECT E'\\n', $1", ['v'])).toBeUndefined();
     expect(inlineParameters('SELECT $tag$ x $tag$, $1', ['v'])).toBeUndefined();
     expect(inlineParameters(`SELECT 'unterminated`, [])).toBeUndefined();
+  });
+
+  it("writes a date as the driver's text for it, quoted", () => {
+    const date = new Date(Date.UTC(2026, 10, 25, 13, 14, 15, 167));
+    expect(inlineParameters('SELECT 1 WHERE "x"."at" >= $1', [date], (d) => `${d.toISOString()}'`)).toBe(
+      `SELECT 1 WHERE "x"."at" >= '2026-11-25T13:14:15.167Z'''`,
+    );
   });
 });

@@ -162,15 +162,19 @@ export function postgresLinePlan(category: ExportCategory, selectSql: string): P
 
 /**
  * `sql` with its `$n` placeholders replaced by quoted literals, for statements that take no
- * parameters (`COPY`). A quoted literal is typed by its context, as a parameter is. Returns
- * `undefined` when a value is not a string, number or boolean (dates, buffers, objects), or when
- * the statement holds text the scanner does not follow (comments, E'' or dollar quoting).
+ * parameters (`COPY`). A quoted literal is typed by its context, as a parameter is. A date is
+ * written as `dateText` gives it: the `pg` driver's own text for a date parameter, so that the
+ * literal means what the parameter would. Returns `undefined` when a value is not a string,
+ * number or boolean (or a date, with `dateText`), or when the statement holds text the scanner
+ * does not follow (comments, E'' or dollar quoting).
  * @internal
  */
-export function inlineParameters(sql: string, params: readonly unknown[]): string | undefined {
+export function inlineParameters(sql: string, params: readonly unknown[], dateText?: (date: Date) => unknown): string | undefined {
   const literals: string[] = [];
   for (const value of params) {
-    if (value === null || value === undefined) literals.push('NULL');
+    const text = value instanceof Date && dateText && !Number.isNaN(value.getTime()) ? dateText(value) : undefined;
+    if (typeof text === 'string') literals.push(quoteLiteral(text));
+    else if (value === null || value === undefined) literals.push('NULL');
     else if (typeof value === 'string' && !value.includes('\0')) literals.push(quoteLiteral(value));
     else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') literals.push(`'${String(value)}'`);
     else if (typeof value === 'boolean') literals.push(value ? `'true'` : `'false'`);

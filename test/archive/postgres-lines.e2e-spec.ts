@@ -8,6 +8,7 @@
  */
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import { ExportCategory, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
+import type { ExportFilters } from '../../lib/entities/data-export.entity';
 import { createLineSerializer } from '../../lib/archive/record.serializer';
 import { ExportReader } from '../../lib/source/export.reader';
 import { postgresLinePlan } from '../../lib/source/postgres-lines.util';
@@ -195,8 +196,11 @@ describe('lines written by PostgreSQL', () => {
    * Every path over the same snapshot: PostgreSQL's lines through the cursor and through COPY
    * (`copied`, when the category takes that path), and the serializer over raw rows.
    */
-  async function bothPaths(category: ExportCategory): Promise<{ database: string[]; copied?: string[]; serializer: string[]; rawKeys: string[] }> {
-    const reader = new ExportReader(chatham, { accountId: ACCOUNT, userId: 'u-lines' }, {}, 16);
+  async function bothPaths(
+    category: ExportCategory,
+    filters: ExportFilters = {},
+  ): Promise<{ database: string[]; copied?: string[]; serializer: string[]; rawKeys: string[] }> {
+    const reader = new ExportReader(chatham, { accountId: ACCOUNT, userId: 'u-lines' }, filters, 16);
     await reader.open();
     try {
       const database: string[] = [];
@@ -270,6 +274,17 @@ describe('lines written by PostgreSQL', () => {
     expect(parsed[0].meta).toEqual({ a: 1, b: [true, null, 'é "q" \\ 😀'] });
     expect(parsed.map((r) => r.text)).toEqual(expect.arrayContaining(TEXTS));
     expect(parsed.map((r) => r.at)).toEqual(expect.arrayContaining(['+010000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.500Z', null]));
+  });
+
+  it('reads a date-filtered category through COPY too, comparing microseconds as the cursor does', async () => {
+    // 07:04:56.999999Z is in (since is 999 µs before it); 12:34:56.789123Z is out (until is 123 µs before it).
+    const filters = { since: '2024-02-29T07:04:56.999Z', until: '2024-02-29T12:34:56.789Z' };
+    const { database, copied, serializer } = await bothPaths(typed, filters);
+    expect(copied).toBeDefined();
+    expect(copied).toEqual(database);
+    expect(database).toEqual(serializer);
+    expect(database).toHaveLength(10);
+    expect(new Set(database.map((l) => JSON.parse(l).at))).toEqual(new Set(['2024-02-29T07:04:56.999Z']));
   });
 
   /** NDJSON lines through COPY for one account. */
