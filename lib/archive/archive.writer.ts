@@ -57,15 +57,35 @@ export async function writeCategoryRows(
   lineSuffix = '',
 ): Promise<number> {
   ctx.onCategory?.(category);
-  const source = ctx.reader.lines(category, separator === '' && lineSuffix === '\n');
+  const source = ctx.reader.lines(category, true);
   let rows = 0;
   if ('ndjson' in source) {
-    // Lines the database wrote: counted by their newlines, reported every batchSize rows.
+    // NDJSON lines read through COPY: counted by their newlines, reported every batchSize rows.
+    // As NDJSON they are written as they came; otherwise each newline gives way to the
+    // suffix, and the separator goes before every line but the first.
+    const asIs = separator === '' && lineSuffix === '\n';
+    const before = Buffer.from(separator, 'utf8');
+    const after = Buffer.from(lineSuffix, 'utf8');
+    let lineStart = true;
     let unreported = 0;
     for await (const chunk of source.ndjson) {
-      for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) unreported++;
-      // The reader hands each chunk over and never reuses it: queued without a copy.
-      if (entry.appendBytes(chunk, true)) await entry.flush();
+      if (asIs) {
+        for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) unreported++;
+        // The reader hands each chunk over and never reuses it: queued without a copy.
+        if (entry.appendBytes(chunk, true)) await entry.flush();
+      } else {
+        for (let at = 0; at < chunk.length; ) {
+          if (lineStart && rows + unreported > 0 && entry.appendBytes(before)) await entry.flush();
+          const newline = chunk.indexOf(NEWLINE, at);
+          const end = newline === -1 ? chunk.length : newline;
+          if (end > at && entry.appendBytes(chunk.subarray(at, end))) await entry.flush();
+          lineStart = newline !== -1;
+          if (newline === -1) break;
+          unreported++;
+          if (after.length > 0 && entry.appendBytes(after)) await entry.flush();
+          at = newline + 1;
+        }
+      }
       if (unreported >= ctx.reader.batchSize) {
         rows += unreported;
         await ctx.onBatch(category, unreported);
