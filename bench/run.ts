@@ -18,8 +18,7 @@ import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { DataExport, ExportRegistry, ExportService, ExportStatus } from 'nestjs-data-export';
-import { ExportReader } from '../lib/source/export.reader';
+import { DataExport, ExportService, ExportStatus } from 'nestjs-data-export';
 import { anchorQuery, AnchorResult, runAnchor, sh, warmUp } from './anchor';
 import { BenchArgs, parseArgs, PG_URL, REDIS_URL } from './config';
 import { buildWorker } from './build.util';
@@ -216,26 +215,24 @@ async function runOurs(
  * index changes happen in a transaction that is rolled back), and the anchor's plan.
  */
 /**
- * The statement the export reads with, for one account: the cursor's SELECT the worker declared
- * (captured from its query log), or else the SELECT that `COPY` sends, which the library builds
- * with the account id written in (the worker sends it through the driver, unlogged).
+ * The statement the export reads with, for one account: the cursor's SELECT the worker declared,
+ * or else the SELECT of the `COPY` it sent, with the exported account's id (written in as a
+ * literal) replaced by `accountId`. Both come from the worker's query log.
  */
-async function exportQuery(api: INestApplicationContext, declare: { sql: string; parameters: unknown[] } | undefined, accountId: string): Promise<{ label: string; sql: string; parameters: unknown[] }> {
-  if (declare) return { label: 'cursor', sql: declare.sql, parameters: [accountId] };
-  const ds = api.get(DataSource);
-  const category = api.get(ExportRegistry).getCategories()[0];
-  const reader = new ExportReader(ds, { accountId, userId: 'bench-user' }, {}, 5000);
-  await reader.open();
-  try {
-    const sql = reader.copyQuery(category);
-    if (!sql) throw new Error('the bench category is not read through COPY');
-    return { label: 'COPY (…) TO STDOUT of', sql, parameters: [] };
-  } finally {
-    await reader.close();
-  }
+function exportQuery(logged: ReadStatements, exportedAccount: string, accountId: string): { label: string; sql: string; parameters: unknown[] } {
+  if (logged.declare) return { label: 'cursor', sql: logged.declare.sql, parameters: [accountId] };
+  if (!logged.copy) throw new Error('the worker logged neither a cursor nor a COPY');
+  const select = logged.copy.replace(/^COPY \(/, '').replace(/\) TO STDOUT WITH \([^)]*\)$/, '');
+  return { label: 'COPY (…) TO STDOUT of', sql: select.split(`'${exportedAccount}'`).join(`'${accountId}'`), parameters: [] };
 }
 
-async function explain(api: INestApplicationContext, declare: { sql: string; parameters: unknown[] } | undefined, seed: SeedResult): Promise<string> {
+/** The reading statements the worker logged during its exports. */
+interface ReadStatements {
+  declare?: { sql: string; parameters: unknown[] };
+  copy?: string;
+}
+
+async function explain(api: INestApplicationContext, logged: ReadStatements, seed: SeedResult): Promise<string> {
   const ds = api.get(DataSource);
   const qr = ds.createQueryRunner();
   await qr.connect();
@@ -254,8 +251,8 @@ async function explain(api: INestApplicationContext, declare: { sql: string; par
     out.push(`    exported account (${seed.rows} of ${seed.rows + seed.otherRows} rows):`, ...(await plan(exported.sql, exported.parameters)));
     out.push(`    small account (${smallRows} rows):`, ...(await plan(smallOne.sql, smallOne.parameters)));
   };
-  const exported = await exportQuery(api, declare, seed.accountId);
-  const smallOne = await exportQuery(api, declare, small);
+  const exported = exportQuery(logged, seed.accountId, seed.accountId);
+  const smallOne = exportQuery(logged, seed.accountId, small);
   try {
     {
       out.push(`  ${exported.label}: ${exported.sql.replace(/\s+/g, ' ')}`);
@@ -428,7 +425,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   log(`worker: pid ${ready.pid} (${args.runtime === 'ts-node' ? 'ts-node' : 'node on bench/.build'}), up in ${ready.bootMs} ms, RSS ${fmtMB(ready.rss)} MB after boot (peak so far ${fmtMB(ready.hwm)} MB)`);
   const ours: OursResult[] = [];
   const anchors: AnchorResult[] = [];
-  let declare: { sql: string; parameters: unknown[] } | undefined;
+  const logged: ReadStatements = {};
   let profile: { path: string; summary: string } | undefined;
   let lastHwm = ready.hwm;
   let experimentsWanted = false;
@@ -446,7 +443,8 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
           const last = attempt >= MAX_RETRIES;
           if (which === 'ours') {
             const { result, stopped } = await runOurs({ api, ds, worker, seed, storageDir, args });
-            declare ??= stopped.declare;
+            logged.declare ??= stopped.declare;
+            logged.copy ??= stopped.copy;
             profile = stopped.profile ?? profile;
             lastHwm = stopped.hwm;
             const contended = result.othersCpuMs > args.maxOthersMs && !last;
@@ -469,7 +467,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
     }
     const { heapAfterGc } = await worker.ask({ type: 'heap' }, 'heap');
     if (heapAfterGc !== undefined) log(`heap still referenced after the last job (after a forced GC): ${fmtMB(heapAfterGc)} MB`);
-    if (args.explain) log(`plans (EXPLAIN):\n${await explain(api, declare, seed)}`);
+    if (args.explain) log(`plans (EXPLAIN):\n${await explain(api, logged, seed)}`);
     if (profile) log(`cpu profile of the job (${profile.path}):\n${profile.summary}`);
     if (args.breakdown) {
       const { report } = await worker.ask({ type: 'breakdown', accountId: seed.accountId }, 'breakdown');

@@ -37,6 +37,8 @@ export type FromWorker =
       hwm: number;
       rss: number;
       declare?: { sql: string; parameters: unknown[] };
+      /** The first `COPY` statement the export logged. */
+      copy?: string;
       profile?: { path: string; summary: string };
     }
   | { type: 'started' }
@@ -52,6 +54,7 @@ function send(msg: FromWorker): void {
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_WORKER ?? '{}') as WorkerConfig;
   let declare: { sql: string; parameters: unknown[] } | undefined;
+  let copy: string | undefined;
   const app: INestApplicationContext = await NestFactory.createApplicationContext(
     BenchHostModule.forRoot({
       ...config,
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
       applicationName: 'bench-worker',
       onQuery: (sql, parameters) => {
         if (sql.startsWith('DECLARE data_export_cursor ')) declare = { sql, parameters: parameters ?? [] };
+        else if (sql.startsWith('COPY (')) copy ??= sql;
       },
     }),
     { logger: ['error', 'warn'] },
@@ -101,7 +105,7 @@ async function main(): Promise<void> {
             profile = { path, summary: summarizeProfile(p) };
           }
           const mem = memoryOf();
-          send({ type: 'stopped', cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssMaxSampled: w.rssMax, samples: w.samples, ...mem, declare, profile });
+          send({ type: 'stopped', cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, rssMaxSampled: w.rssMax, samples: w.samples, ...mem, declare, copy, profile });
         } else if (msg.type === 'heap') {
           // With --expose-gc: what is still referenced after the jobs (a leak), as opposed to garbage
           // not yet collected. Asked once, after the last run: a forced full GC leaves V8 marking

@@ -112,32 +112,13 @@ export class ExportReader {
   lines(category: ExportCategory, ndjson = false): LineSource {
     if (this.strategy !== 'cursor') return { batches: this.batches(category), line: createLineSerializer(category, this.dataSource) };
     const [sql, params] = this.selectQuery(category).getQueryAndParameters();
-    const plan = postgresLinePlan(category, sql);
+    // COPY takes no parameters: they are written into the statement, when they can be.
+    const inlined = ndjson ? inlineParameters(sql, params, this.pgDateText()) : undefined;
+    const plan = postgresLinePlan(category, inlined ?? sql);
     if (!plan) return { batches: this.cursorBatches(sql, params), line: createLineSerializer(category, this.dataSource) };
-    const copy = ndjson ? this.copyPlan(category, sql, params) : undefined;
-    if (copy?.whole) return { ndjson: this.copyLines(copy.sql) };
-    if (copy && !copy.whole) return { ndjson: this.copyPartialLines(category, copy) };
+    if (inlined !== undefined) return { ndjson: plan.whole ? this.copyLines(plan.sql) : this.copyPartialLines(category, plan) };
     if (!plan.whole) return { batches: this.cursorBatches(plan.sql, params), line: createLineSerializer(category, this.dataSource, plan.parts) };
     return { batches: this.cursorBatches(plan.sql, params), line: (row) => row.line as string };
-  }
-
-  /** The SELECT whose lines `COPY` sends for this category, or `undefined` when it cannot (see `lines`). */
-  copyQuery(category: ExportCategory): string | undefined {
-    if (this.strategy !== 'cursor') return undefined;
-    const [sql, params] = this.selectQuery(category).getQueryAndParameters();
-    return this.copyStatement(category, sql, params);
-  }
-
-  /** `sql` with its parameters written in, wrapped to write whole lines; `undefined` when either cannot be done. */
-  private copyStatement(category: ExportCategory, sql: string, params: unknown[]): string | undefined {
-    const plan = this.copyPlan(category, sql, params);
-    return plan?.whole ? plan.sql : undefined;
-  }
-
-  /** The line plan over `sql` with its parameters written in; `undefined` when either cannot be done. */
-  private copyPlan(category: ExportCategory, sql: string, params: unknown[]): PostgresLinePlan | undefined {
-    const inlined = inlineParameters(sql, params, this.pgDateText());
-    return inlined === undefined ? undefined : postgresLinePlan(category, inlined);
   }
 
   /**
@@ -147,7 +128,7 @@ export class ExportReader {
    * written by the serializer.
    */
   private async *copyPartialLines(category: ExportCategory, plan: Extract<PostgresLinePlan, { whole: false }>): AsyncGenerator<Buffer> {
-    const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
+    const client = this.pgClient();
     // The columns' types, for their parsers: a statement that plans the query and returns no row.
     const described = await client.query(this.logged(`SELECT * FROM (${plan.sql}) d LIMIT 0`));
     const column = new Map(described.fields.map((f, i) => [f.name, { index: i, oid: f.dataTypeID }]));
@@ -169,7 +150,7 @@ export class ExportReader {
    * cancels the statement and reads to its end, so the connection stays usable.
    */
   private async *copyLines(sql: string): AsyncGenerator<Buffer> {
-    const client = (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
+    const client = this.pgClient();
     const stream: Readable = client.query(copyTo(this.logged(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`)));
     const settled = new Promise<void>((resolve) => {
       stream.once('end', resolve);
@@ -187,6 +168,11 @@ export class ExportReader {
         await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => undefined);
       }
     }
+  }
+
+  /** The `pg` client of the reading connection, for what TypeORM does not offer (COPY, type parsers). */
+  private pgClient(): PgClient {
+    return (this.runner() as unknown as { databaseConnection: PgClient }).databaseConnection;
   }
 
   /**
