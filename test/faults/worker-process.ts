@@ -8,6 +8,8 @@
  * - `FAULT_CONCURRENCY`: the module's `concurrency` option (default: the module's default).
  * - `FAULT_LOCK_DURATION`, `FAULT_LOCK_RENEW`, `FAULT_STALLED_INTERVAL`, `FAULT_MAX_STALLED`:
  *   Bull's lock settings (defaults 1500, 500, 500, 3 ms/times).
+ * - `FAULT_OPTIONS`: JSON merged last into the `ExportModule.forRoot()` options (durations as
+ *   strings, e.g. `{"staleAfter":"2s","attempts":2}`).
  * - `FAULT_LOG`: a file this process appends one JSON line to for every storage `put` (started
  *   and finished), storage `delete`, and Bull job event (`active`, `completed`, `failed`,
  *   `stalled`) of an export job, each with this process's pid.
@@ -34,6 +36,7 @@ const env = (name: string) => {
 const optionalNumber = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 const LOG = process.env.FAULT_LOG;
+const FAULT_OPTIONS: Record<string, unknown> = process.env.FAULT_OPTIONS ? JSON.parse(process.env.FAULT_OPTIONS) : {};
 
 /** One line per event, appended synchronously so that a line is on disk before the next step. */
 function record(event: string, fields: Record<string, unknown>): void {
@@ -79,6 +82,7 @@ class RecordingDiskStorage extends LocalDiskStorage {
       ...(process.env.FAULT_CONCURRENCY ? { concurrency: Number(process.env.FAULT_CONCURRENCY) } : {}),
       attempts: 1,
       http: false,
+      ...FAULT_OPTIONS,
     }),
   ],
 })
