@@ -108,6 +108,21 @@ export interface ExportModuleOptions {
    */
   staleAfter?: Duration;
   /**
+   * A run that makes no progress for this long (no row read from the database, no byte taken by
+   * the storage) is stopped and counts as a failed attempt: a frozen database, a killed
+   * connection or a storage that stopped reading never hold a worker. Keep it above the time
+   * your database takes to start returning an account's largest category.
+   * @default '1m'
+   */
+  stallTimeout?: Duration;
+  /**
+   * On shutdown (SIGTERM with `enableShutdownHooks()`), how long running exports may go on
+   * before they are stopped; a stopped export is retried per `attempts`, by this or another
+   * worker. The process then ends within a few seconds more.
+   * @default '10s'
+   */
+  shutdownTimeout?: Duration;
+  /**
    * Minimum time between two progress events (`events$`, SSE, Bull job progress).
    * @default '1s'
    */
@@ -198,6 +213,8 @@ export interface ResolvedExportOptions {
   linkTtlMs: number;
   downloadRequiresPrincipal: boolean;
   staleAfterMs: number;
+  stallTimeoutMs: number;
+  shutdownTimeoutMs: number;
   progressIntervalMs: number;
   enqueueTimeoutMs: number;
   sweepIntervalMs: number;

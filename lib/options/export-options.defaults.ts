@@ -18,6 +18,8 @@ export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
   baseUrl: 'http://localhost:3000',
   linkTtl: '24h',
   staleAfter: '10m',
+  stallTimeout: '1m',
+  shutdownTimeout: '10s',
   sweepInterval: '1m',
   progressInterval: '1s',
   enqueueTimeout: '5s',

@@ -73,6 +73,8 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     downloadRequiresPrincipal: options.downloadRequiresPrincipal === true,
     linkTtlMs: duration('linkTtl', options.linkTtl, D.linkTtl),
     staleAfterMs: duration('staleAfter', options.staleAfter, D.staleAfter),
+    stallTimeoutMs: duration('stallTimeout', options.stallTimeout, D.stallTimeout),
+    shutdownTimeoutMs: duration('shutdownTimeout', options.shutdownTimeout, D.shutdownTimeout),
     sweepIntervalMs: duration('sweepInterval', options.sweepInterval, D.sweepInterval),
     progressIntervalMs: duration('progressInterval', options.progressInterval, D.progressInterval),
     enqueueTimeoutMs: duration('enqueueTimeout', options.enqueueTimeout, D.enqueueTimeout),
