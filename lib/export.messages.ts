@@ -51,6 +51,11 @@ export const ExportMessages = {
   databaseStalled: (category: string) =>
     `Export failed while reading category "${category}": the database stopped sending rows.`,
   archiveFailed: (reason: string) => `Export failed while writing the archive (${reason}).`,
+  storageFailed: (reason: string) => `Export failed while storing the archive (${reason}).`,
+  storageEndedEarly: () => 'Export failed while storing the archive: the storage finished before the archive was written.',
+  runStalled: (seconds: number) =>
+    `Export failed: it made no progress for ${seconds} s (the database stopped sending rows, or the storage stopped taking them).`,
+  workerShutDown: () => 'Export stopped: the worker shut down while it ran.',
 };
 
 function describe(value: unknown): string {

@@ -13,6 +13,11 @@ export interface ArchiveContext {
   readonly dataSource: DataSource;
   readonly exportedAt: Date;
   readonly compressionLevel: number;
+  /**
+   * Aborted when the run must stop (the storage failed, nothing moved for too long, the worker
+   * shuts down): every wait of the writer ends, rejecting with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
   /** Called when a category starts, so that a failure can name it. */
   readonly onCategory?: (category: ExportCategory) => void;
   /** Called after each batch; may throw to stop the export (e.g. when it was cancelled). */
@@ -38,7 +43,10 @@ export interface ArchiveCategorySummary {
 export abstract class ArchiveWriter {
   abstract readonly extension: string;
   abstract readonly contentType: string;
-  /** Writes the archive into `output` and ends it; rejects (leaving `output` unended) on error. */
+  /**
+   * Writes the archive into `output` and ends it; rejects (leaving `output` unended) on error,
+   * when `output` is destroyed, or when `ctx.signal` is aborted.
+   */
   abstract write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]>;
 }
 

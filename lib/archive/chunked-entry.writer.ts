@@ -18,6 +18,10 @@ const CHUNK_CAPACITY = 2 * ARCHIVE_CHUNK_BYTES;
  */
 export class ChunkedEntryWriter {
   readonly stream = new PassThrough({ highWaterMark: 4 * ARCHIVE_CHUNK_BYTES });
+
+  /** `signal` stops a writer waiting for the archive: `flush()` then rejects with its reason. */
+  constructor(private readonly signal?: AbortSignal) {}
+
   private readonly hash: Hash = createHash('sha256');
   private chunk = Buffer.allocUnsafe(CHUNK_CAPACITY);
   private used = 0;
@@ -75,6 +79,7 @@ export class ChunkedEntryWriter {
    * so that serializing and compressing overlap.
    */
   async flush(): Promise<void> {
+    this.signal?.throwIfAborted();
     this.seal();
     const chunks = this.ready;
     if (chunks.length === 0) return;
@@ -97,16 +102,30 @@ export class ChunkedEntryWriter {
     this.used = 0;
   }
 
-  /** Waits for 'drain' (or 'close', when the archive gave up), leaving no listener behind. */
+  /**
+   * Waits until the archive has taken what is buffered: resolves on 'drain' (at once when it
+   * came already), rejects when the stream closes without draining (the archive gave up) or the
+   * run is aborted. It leaves no listener behind.
+   */
   private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.stream.off('drain', done);
-        this.stream.off('close', done);
-        resolve();
+    const stream = this.stream;
+    if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('The archive entry was closed'));
+    if (!stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const settle = (err?: Error) => {
+        stream.off('drain', onDrain);
+        stream.off('close', onClose);
+        this.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
       };
-      this.stream.on('drain', done);
-      this.stream.on('close', done);
+      const onDrain = () => settle();
+      const onClose = () => settle(stream.errored ?? new Error('The archive entry was closed'));
+      const onAbort = () => settle(this.signal!.reason as Error);
+      stream.on('drain', onDrain);
+      stream.on('close', onClose);
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.signal?.aborted) onAbort();
     });
   }
 }

@@ -15,7 +15,7 @@ export class JsonArchiveWriter extends ArchiveWriter {
   readonly contentType = 'application/json';
 
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
-    const doc = new ChunkedEntryWriter();
+    const doc = new ChunkedEntryWriter(ctx.signal);
     const piping = pipeline(doc.stream, output);
     piping.catch(() => undefined);
     const row = ctx.exportRow;

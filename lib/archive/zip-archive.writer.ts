@@ -17,9 +17,13 @@ export class ZipArchiveWriter extends ArchiveWriter {
 
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
     // memLevel 9: the same compression level, about 7 % faster than zlib's default on NDJSON.
-    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9 });
+    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9, signal: ctx.signal });
     let failure: Error | undefined;
-    const failed = new Promise<never>((_, reject) => output.once('error', (err: Error) => reject((failure = err))));
+    const failed = new Promise<never>((_, reject) => {
+      output.once('error', (err: Error) => reject((failure = err)));
+      ctx.signal?.addEventListener('abort', () => reject((failure = ctx.signal!.reason as Error)), { once: true });
+      if (ctx.signal?.aborted) reject((failure = ctx.signal.reason as Error));
+    });
     failed.catch(() => undefined);
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failed]);
     const date = ctx.exportedAt;
@@ -32,7 +36,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
       }
       const summaries: ArchiveCategorySummary[] = [];
       for (const category of ctx.categories) {
-        const entry = (open = new ChunkedEntryWriter());
+        const entry = (open = new ChunkedEntryWriter(ctx.signal));
         const file = `${category.name}.ndjson`;
         // The entry's chunks go to the ZIP writer as they come, with backpressure.
         const zipEntry = zip.openEntry(file, date);

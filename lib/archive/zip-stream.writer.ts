@@ -78,7 +78,7 @@ export class ZipStreamWriter {
 
   constructor(
     private readonly out: Writable,
-    private readonly options: { level: number; memLevel?: number; zip64Limit?: number },
+    private readonly options: { level: number; memLevel?: number; zip64Limit?: number; signal?: AbortSignal },
   ) {}
 
   /** Adds an entry whose content is in memory. */
@@ -251,8 +251,12 @@ export class ZipStreamWriter {
     return (this.blocks[i] ??= Buffer.allocUnsafe(BLOCK_BYTES));
   }
 
+  /** Writes to the output, waiting while it lags; an output that was destroyed or a run aborted stops the wait. */
   private async emit(data: Buffer): Promise<void> {
+    const { signal } = this.options;
+    signal?.throwIfAborted();
+    if (this.out.destroyed) throw this.out.errored ?? new Error('The archive output was closed');
     this.offset += data.length;
-    if (!this.out.write(data)) await once(this.out, 'drain');
+    if (!this.out.write(data)) await once(this.out, 'drain', signal ? { signal } : {});
   }
 }

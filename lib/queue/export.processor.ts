@@ -9,7 +9,7 @@ import { ZipArchiveWriter } from '../archive/zip-archive.writer';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
-import { ExportError } from '../errors/export.error';
+import { ExportError, ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
@@ -23,20 +23,37 @@ import { ExportReader } from '../source/export.reader';
 import { notifySafely, transitionExport } from '../utils/export-transition.util';
 import { ARCHIVE_CIPHER, deriveArchiveKey, EncryptStream } from '../crypto/archive-cipher';
 import type { ExportJobData } from './export-job.interface';
+import { ExportInterruptedSignal, ExportRun, settleWithin } from './export-run';
 
 const noop = (): void => undefined;
+
+/**
+ * How long a stopped run's writer, storage and clean-up may take to wind down before the run
+ * gives up on them (the reader's connection is then destroyed, which ends any read still going).
+ */
+const WIND_DOWN_MS = 5000;
+/** How long a storage whose body was destroyed may take to settle its `put` and a `delete`. */
+const STORAGE_WIND_DOWN_MS = 2000;
 
 /** Thrown inside a run when the export left `processing` (cancelled): stops without retry. */
 class ExportStoppedSignal extends Error {}
 
-/** Counts and hashes the bytes that pass through: the downloadable archive's size and sha256. */
+/**
+ * Counts and hashes the bytes that pass through: the downloadable archive's size and sha256.
+ * Bytes pass only as fast as the storage takes them, so each chunk is also a sign of progress.
+ */
 class DigestStream extends Transform {
   readonly hash = createHash('sha256');
   bytes = 0;
 
+  constructor(private readonly onChunk: () => void) {
+    super();
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
+    this.onChunk();
     done(null, chunk);
   }
 }
@@ -50,6 +67,8 @@ class DigestStream extends Transform {
 @Injectable()
 export class ExportProcessor {
   private readonly logger = new Logger('ExportProcessor');
+  /** Runs in progress in this process, with the promise that settles when each has wound down. */
+  private readonly runs = new Map<ExportRun, Promise<void>>();
 
   constructor(
     @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
@@ -95,25 +114,58 @@ export class ExportProcessor {
       this.logger.log(`Export ${exportId} is no longer queued; job skipped`);
       return;
     }
-    if (before.storageKey) await this.options.storage.delete(before.storageKey).catch(() => undefined);
+    // A storage that does not answer must not hold the run: what is left is removed later.
+    if (before.storageKey) await settleWithin(this.options.storage.delete(before.storageKey), WIND_DOWN_MS);
     const row = await this.repo.findOneByOrFail({ id: exportId });
     this.events.emit('status', row);
     const progress = { category: undefined as string | undefined };
+    const run = new ExportRun(this.options.stallTimeoutMs);
+    let wound!: () => void;
+    this.runs.set(run, new Promise<void>((resolve) => (wound = resolve)));
     try {
-      await this.build(row, job, progress, writer, storageKey);
+      await this.build(row, job, progress, writer, storageKey, run);
     } catch (err) {
       await this.fail(row, job, err, storageKey, progress.category);
       if (err instanceof ExportStoppedSignal) return;
       throw err instanceof ExportError ? err : new ExportError(describeFailure(err, progress.category));
+    } finally {
+      run.end();
+      this.runs.delete(run);
+      wound();
     }
   }
 
+  /**
+   * Stops the runs in progress in this process (the worker shuts down): each fails its attempt
+   * with `ExportInterruptedSignal`, removes its file and frees the connection it read from, and
+   * Bull retries it per `attempts`. Resolves once they have wound down.
+   */
+  async interrupt(): Promise<void> {
+    const running = [...this.runs.values()];
+    for (const run of this.runs.keys()) run.abort(new ExportInterruptedSignal());
+    await Promise.all(running);
+  }
+
+  /** Whether a run is in progress in this process. */
+  get busy(): boolean {
+    return this.runs.size > 0;
+  }
+
+  /**
+   * Builds and stores the archive. The writer and the storage run side by side: the writer
+   * feeds the storage's body, so each can stop the other. A storage that rejects (or resolves
+   * before the archive is written), nothing moving for `stallTimeout`, or a shutdown aborts the
+   * run at once, whatever the writer was waiting for; the body is destroyed, the writer's reads
+   * are returned (a COPY is cancelled) within a bounded wait, the run's object is deleted, and
+   * a connection that may still be busy is destroyed rather than returned to the pool.
+   */
   private async build(
     row: DataExport,
     job: Job<ExportJobData>,
     progress: { category?: string },
     writer: ArchiveWriter,
     storageKey: string,
+    run: ExportRun,
   ): Promise<void> {
     const categories = this.selectCategories(row);
     const reader = new ExportReader(
@@ -121,25 +173,33 @@ export class ExportProcessor {
       { accountId: row.accountId, userId: row.requestedBy },
       row.filters ?? {},
       this.options.batchSize,
-      this.options.staleAfterMs,
+      this.options.stallTimeoutMs,
     );
+    const storage = this.options.storage;
     // The run's fencing token: every update below applies only while the row still holds it.
     const fence = { storageKey };
-    await reader.open();
     let failed = true;
+    let writing: Promise<unknown> | undefined;
+    let stored: Promise<unknown> | undefined;
+    let digest: DigestStream | undefined;
+    let encrypt: EncryptStream | undefined;
     try {
+      await run.guard(reader.open());
       let estimated = 0;
       for (const category of categories) {
         progress.category = category.name;
-        estimated += await reader.count(category);
+        estimated += await run.guard(reader.count(category));
+        run.moved();
       }
-      await this.repo.update({ id: row.id, ...fence }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 });
+      await run.guard(this.repo.update({ id: row.id, ...fence }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 }));
 
       let done = 0;
       let lastReport = 0;
       // Each batch records progress with a conditional update: it is also the heartbeat, and
       // finding the export no longer processing (cancelled) stops the run at this batch.
       const onBatch = async (category: ExportCategory, rows: number): Promise<void> => {
+        run.signal.throwIfAborted();
+        run.moved();
         done += rows;
         progress.category = category.name;
         const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
@@ -167,66 +227,79 @@ export class ExportProcessor {
 
       // The digest sees the plain archive (what users download); storage gets it encrypted.
       // Errors surface as the storage's rejection; the listeners keep them from going unhandled.
-      const digest = new DigestStream();
-      digest.on('error', noop);
-      let body: Readable = digest;
+      const plain = (digest = new DigestStream(() => run.moved()));
+      plain.on('error', noop);
+      let body: Readable = plain;
       if (this.options.encryption) {
-        const encrypt = new EncryptStream(deriveArchiveKey(this.options.secret, row.id));
+        encrypt = new EncryptStream(deriveArchiveKey(this.options.secret, row.id));
         encrypt.on('error', noop);
-        pipeline(digest, encrypt, noop);
+        pipeline(plain, encrypt, noop);
         body = encrypt;
       }
-      const stored = this.options.storage.put(storageKey, body);
-      stored.catch(() => undefined);
-      try {
-        const exportedAt = this.clock.now();
-        const summaries = await writer.write(
-          {
-            exportRow: row,
-            categories,
-            reader,
-            dataSource: this.dataSource,
-            exportedAt,
-            compressionLevel: this.options.compressionLevel,
-            onCategory: (category) => (progress.category = category.name),
-            onBatch,
-          },
-          digest,
-        );
-        await stored;
-        progress.category = undefined;
-        const completedAt = this.clock.now();
-        const completed = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
-          status: ExportStatus.Completed,
-          completedAt,
-          expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
-          storageKey,
-          encryption: this.options.encryption ? ARCHIVE_CIPHER : null,
-          size: digest.bytes,
-          sha256: digest.hash.digest('hex'),
-          counts: Object.fromEntries(summaries.map((s) => [s.name, s.rows])),
-          rowsDone: done,
-          percent: 100,
-          currentCategory: null,
-          heartbeatAt: completedAt,
-        }, fence);
-        if (!completed) {
-          await this.options.storage.delete(storageKey);
-          throw new ExportStoppedSignal();
-        }
-        this.logger.log(`Export ${row.id} completed: ${done} rows, ${digest.bytes} bytes`);
-        const finished = await this.repo.findOneByOrFail({ id: row.id });
-        this.events.emit('status', finished);
-        await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
-      } catch (err) {
-        digest.destroy(err as Error);
-        await stored.catch(() => undefined);
-        throw err;
-      }
+      stored = storage.put(storageKey, body);
+      stored.then(
+        // The archive is whole only once the writer ended it: a storage that is done before
+        // then has not stored it.
+        () => !plain.writableEnded && run.abort(new ExportProcessingError(ExportMessages.storageEndedEarly())),
+        (err: unknown) => run.abort(new ExportProcessingError(ExportMessages.storageFailed(failureReason(err)))),
+      );
+      const exportedAt = this.clock.now();
+      writing = writer.write(
+        {
+          exportRow: row,
+          categories,
+          reader,
+          dataSource: this.dataSource,
+          exportedAt,
+          compressionLevel: this.options.compressionLevel,
+          signal: run.signal,
+          onCategory: (category) => (progress.category = category.name),
+          onBatch,
+        },
+        plain,
+      );
+      writing.catch(noop);
+      const summaries = await run.guard(writing as Promise<Awaited<ReturnType<ArchiveWriter['write']>>>);
+      progress.category = undefined;
+      await run.guard(stored);
+      const completedAt = this.clock.now();
+      const completed = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
+        status: ExportStatus.Completed,
+        completedAt,
+        expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
+        storageKey,
+        encryption: this.options.encryption ? ARCHIVE_CIPHER : null,
+        size: plain.bytes,
+        sha256: plain.hash.digest('hex'),
+        counts: Object.fromEntries(summaries.map((s) => [s.name, s.rows])),
+        rowsDone: done,
+        percent: 100,
+        currentCategory: null,
+        heartbeatAt: completedAt,
+      }, fence);
+      if (!completed) throw new ExportStoppedSignal();
       failed = false;
+      this.logger.log(`Export ${row.id} completed: ${done} rows, ${plain.bytes} bytes`);
+    } catch (err) {
+      // The archive's output closed under the writer: the storage gave up on its body, and its
+      // rejection (which aborts the run with the storage's reason) is the cause.
+      if (!run.reason && digest?.destroyed) await settleWithin(stored, STORAGE_WIND_DOWN_MS);
+      // An abort's reason is the cause; what the writer threw then is only its consequence.
+      const cause = run.reason ?? err;
+      run.abort(cause as Error);
+      digest?.destroy(cause as Error);
+      encrypt?.destroy(cause as Error);
+      await settleWithin(writing, WIND_DOWN_MS);
+      await settleWithin(stored, STORAGE_WIND_DOWN_MS);
+      // Nothing half-written stays: a storage is not trusted to have removed its partial object.
+      await settleWithin(storage.delete(storageKey), STORAGE_WIND_DOWN_MS);
+      throw cause;
     } finally {
       await reader.close(failed);
     }
+    const finished = await this.repo.findOneByOrFail({ id: row.id });
+    this.events.emit('status', finished);
+    await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
   }
 
   private selectCategories(row: DataExport): ExportCategory[] {
@@ -270,9 +343,14 @@ export class ExportProcessor {
  */
 export function describeFailure(err: unknown, category?: string): string {
   if (err instanceof ExportError) return err.message;
+  const reason = failureReason(err);
+  return category ? ExportMessages.categoryFailed(category, reason) : ExportMessages.archiveFailed(reason);
+}
+
+/** An error's class and code (`Error ENOSPC`), the only parts of a foreign error safe to show. */
+function failureReason(err: unknown): string {
   const e = err as { name?: unknown; code?: unknown } | null;
   const name = typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error';
   const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? String(e.code) : '';
-  const reason = /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? `${name} ${code}` : name;
-  return category ? ExportMessages.categoryFailed(category, reason) : ExportMessages.archiveFailed(reason);
+  return /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? `${name} ${code}` : name;
 }

@@ -46,6 +46,10 @@ export type ReadStrategy = 'cursor' | 'stream' | 'keyset';
 export class ExportReader {
   readonly strategy: ReadStrategy;
   private queryRunner?: QueryRunner;
+  /** Reads started and not finished: a statement may still be running on the connection. */
+  private reading = 0;
+  /** A COPY that did not end when it was stopped: the connection must not be used again. */
+  private broken = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -79,22 +83,25 @@ export class ExportReader {
   }
 
   /**
-   * Ends the snapshot and releases the connection. After a failure the connection may be dead
-   * (killed, network cut): the rollback gets a bounded wait, and a MySQL connection is destroyed
-   * rather than returned to the pool. Safe to call twice.
+   * Ends the snapshot and releases the connection. A connection that may still be busy (a read
+   * that was not finished, a COPY that did not end when it was cancelled) or that does not
+   * answer the rollback in time is destroyed, never returned to the pool, where the next query
+   * would wait behind it. After a failure a MySQL connection is always destroyed. Safe to call
+   * twice.
    */
   async close(failed = false): Promise<void> {
     const qr = this.queryRunner;
     this.queryRunner = undefined;
     if (!qr || qr.isReleased) return;
-    try {
-      if (this.strategy !== 'keyset') await withTimeout(qr.query('ROLLBACK'), CLOSE_TIMEOUT_MS);
-    } catch {
-      failed = true;
+    let unusable = this.reading > 0 || this.broken;
+    if (!unusable && this.strategy !== 'keyset') {
+      try {
+        await withTimeout(qr.query('ROLLBACK'), CLOSE_TIMEOUT_MS);
+      } catch {
+        unusable = true;
+      }
     }
-    if (failed && this.strategy === 'stream') {
-      (qr as unknown as { databaseConnection?: { destroy?: () => void } }).databaseConnection?.destroy?.();
-    }
+    if (unusable || (failed && this.strategy === 'stream')) destroyConnection(qr);
     await qr.release().catch(() => undefined);
   }
 
@@ -158,6 +165,7 @@ export class ExportReader {
       stream.once('error', () => resolve());
     });
     let complete = false;
+    this.reading++;
     try {
       for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
       complete = true;
@@ -165,8 +173,9 @@ export class ExportReader {
       if (!complete && !stream.destroyed && !stream.readableEnded) {
         await withTimeout(this.dataSource.query('SELECT pg_cancel_backend($1)', [client.processID]), CLOSE_TIMEOUT_MS).catch(() => undefined);
         stream.resume();
-        await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => undefined);
+        await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => (this.broken = true));
       }
+      this.reading--;
     }
   }
 
@@ -212,6 +221,7 @@ export class ExportReader {
       return rows;
     };
     let next: Promise<ObjectLiteral[]> | undefined = fetch();
+    this.reading++;
     try {
       while (next) {
         const rows: ObjectLiteral[] = await next;
@@ -219,8 +229,12 @@ export class ExportReader {
         if (rows.length > 0) yield rows;
       }
     } finally {
-      await next?.catch(() => undefined);
-      await qr.query(`CLOSE ${CURSOR}`);
+      try {
+        await next?.catch(() => undefined);
+        await qr.query(`CLOSE ${CURSOR}`);
+      } finally {
+        this.reading--;
+      }
     }
   }
 
@@ -244,6 +258,7 @@ export class ExportReader {
     }, tick);
     watchdog.unref();
     let batch: ObjectLiteral[] = [];
+    this.reading++;
     try {
       for await (const row of stream) {
         seen++;
@@ -259,6 +274,7 @@ export class ExportReader {
     } finally {
       clearInterval(watchdog);
       stream.destroy();
+      this.reading--;
     }
   }
 
@@ -350,6 +366,23 @@ export class ExportReader {
   private runner(): QueryRunner {
     if (!this.queryRunner) throw new Error('ExportReader is not open');
     return this.queryRunner;
+  }
+}
+
+/**
+ * Closes the query runner's connection for good: the pool drops it instead of lending it again.
+ * A statement still running on it ends with a connection error.
+ */
+function destroyConnection(qr: QueryRunner): void {
+  const runner = qr as unknown as {
+    releasePostgresConnection?: (err: Error) => Promise<void>;
+    databaseConnection?: { destroy?: () => void };
+  };
+  if (typeof runner.releasePostgresConnection === 'function') {
+    // pg-pool ends a client released with an error and never lends it again.
+    runner.releasePostgresConnection(new Error('The export reader was stopped')).catch(() => undefined);
+  } else {
+    runner.databaseConnection?.destroy?.();
   }
 }
 
