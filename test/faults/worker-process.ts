@@ -10,6 +10,7 @@
  *   Bull's lock settings (defaults 1500, 500, 500, 3 ms/times).
  * - `FAULT_OPTIONS`: JSON merged last into the `ExportModule.forRoot()` options (durations as
  *   strings, e.g. `{"staleAfter":"2s","attempts":2}`).
+ * - `FAULT_STORAGE_DELAY_MS`: the storage takes each chunk this much late (a slow disk or network).
  * - `FAULT_LOG`: a file this process appends one JSON line to for every storage `put` (started
  *   and finished), storage `delete`, and Bull job event (`active`, `completed`, `failed`,
  *   `stalled`) of an export job, each with this process's pid.
@@ -21,7 +22,7 @@ import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { appendFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { DATA_EXPORT_ENTITIES, EXPORT_JOB, EXPORT_QUEUE, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
 import type { ExportStorageStat } from 'nestjs-data-export';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
@@ -58,6 +59,20 @@ class RecordingDiskStorage extends LocalDiskStorage {
   }
 }
 
+/** The library's disk storage behind a slow link: each chunk of the body arrives `delay` ms late. */
+class SlowDiskStorage extends LocalDiskStorage {
+  constructor(root: string, private readonly delay: number) {
+    super(root);
+  }
+
+  override put(key: string, body: Readable): Promise<ExportStorageStat> {
+    const late = new Transform({ transform: (chunk, _enc, done) => setTimeout(() => done(null, chunk), this.delay) });
+    return super.put(key, pipeline(body, late, () => undefined));
+  }
+}
+
+const DELAY = optionalNumber('FAULT_STORAGE_DELAY_MS', 0);
+
 @Module({
   imports: [
     TypeOrmModule.forRoot({
@@ -77,7 +92,11 @@ class RecordingDiskStorage extends LocalDiskStorage {
     }),
     ExportModule.forRoot({
       secret: TEST_SECRET,
-      storage: LOG ? new RecordingDiskStorage(env('FAULT_STORAGE')) : new LocalDiskStorage(env('FAULT_STORAGE')),
+      storage: LOG
+        ? new RecordingDiskStorage(env('FAULT_STORAGE'))
+        : DELAY > 0
+          ? new SlowDiskStorage(env('FAULT_STORAGE'), DELAY)
+          : new LocalDiskStorage(env('FAULT_STORAGE')),
       batchSize: Number(process.env.FAULT_BATCH ?? 50),
       ...(process.env.FAULT_CONCURRENCY ? { concurrency: Number(process.env.FAULT_CONCURRENCY) } : {}),
       attempts: 1,
