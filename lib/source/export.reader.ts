@@ -318,6 +318,19 @@ export class ExportReader {
 
   private baseQuery(category: ExportCategory): SelectQueryBuilder<ObjectLiteral> {
     const qb = this.dataSource.createQueryBuilder(category.target, ALIAS, this.runner());
+    // Before any join: TypeORM writes a joined entity's soft-delete condition into the join
+    // when the join is added, so withDeleted() called later leaves it there. A sub-query that a
+    // scope function builds is a builder of its own and gets the same setting.
+    const withDeleted = (builder: SelectQueryBuilder<ObjectLiteral>): void => {
+      const subQuery = builder.subQuery.bind(builder);
+      builder.subQuery = () => {
+        const sub = subQuery();
+        withDeleted(sub);
+        return sub;
+      };
+      builder.withDeleted();
+    };
+    if (this.filters.includeDeleted) withDeleted(qb);
     const { scope, timestamp } = category;
     if (scope.kind === 'column') {
       qb.where(`${this.column(scope.column.databaseName)} = :__account`, { __account: this.subject.accountId });
@@ -345,7 +358,6 @@ export class ExportReader {
         __until: driver.preparePersistentValue(new Date(this.filters.until), timestamp),
       });
     }
-    if (this.filters.includeDeleted) qb.withDeleted();
     return qb;
   }
 
