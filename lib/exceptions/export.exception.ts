@@ -12,6 +12,8 @@ export type ExportErrorCode =
   | 'EXPORT_ALREADY_ACTIVE'
   | 'EXPORT_NOT_READY'
   | 'EXPORT_LINK_EXPIRED'
+  | 'EXPORT_ARCHIVE_MISSING'
+  | 'EXPORT_UNSUPPORTED_MEDIA_TYPE'
   | 'EXPORT_COOLDOWN'
   | 'EXPORT_QUEUE_UNAVAILABLE';
 
@@ -90,6 +92,29 @@ export class ExportNotReadyException extends ExportException {
 export class ExportLinkExpiredException extends ExportException {
   constructor(message = 'This link has expired. Request a new export.') {
     super('EXPORT_LINK_EXPIRED', HttpStatus.GONE, message);
+  }
+}
+
+/** What an export whose stored archive is missing or cut records as its `error`. @internal */
+export const ARCHIVE_MISSING_MESSAGE = 'The archive of this export is missing or incomplete. Request a new export.';
+
+/**
+ * 410: the stored archive was deleted or cut behind the library's back; the export has expired
+ * and its slot is free. @publicApi
+ */
+export class ExportArchiveMissingException extends ExportException {
+  constructor() {
+    super('EXPORT_ARCHIVE_MISSING', HttpStatus.GONE, ARCHIVE_MISSING_MESSAGE);
+  }
+}
+
+/**
+ * 415: a state-changing request whose body is not JSON (a form, text, XML, multipart): what a
+ * cross-site form sends. @publicApi
+ */
+export class ExportUnsupportedMediaTypeException extends ExportException {
+  constructor(message = 'Send the request body as JSON (Content-Type: application/json), or send no body.') {
+    super('EXPORT_UNSUPPORTED_MEDIA_TYPE', HttpStatus.UNSUPPORTED_MEDIA_TYPE, message);
   }
 }
 

@@ -16,6 +16,7 @@ import {
   Sse,
   Type,
   UseFilters,
+  UseGuards,
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
@@ -32,7 +33,9 @@ import { ExportService } from '../service/export.service';
 import { confirmedPage, confirmPage } from './confirm-page.util';
 import { CreateExportDto } from './dto/create-export.dto';
 import { ExportExceptionFilter } from './export-exception.filter';
+import { ParseExportIdPipe } from './export-id.pipe';
 import { contentDisposition, parseRange } from './range.util';
+import { ExportRequestBodyGuard } from './request-body.guard';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
 const FINAL_STATUSES = [ExportStatus.Completed, ExportStatus.Failed, ExportStatus.Cancelled, ExportStatus.Expired];
@@ -65,10 +68,12 @@ export function createExportController(path: string): Type<unknown> {
     ) {}
 
     @Post()
+    @UseGuards(new ExportRequestBodyGuard())
     @HttpCode(HttpStatus.ACCEPTED)
     @ApiOperation({ summary: 'Request an export of the signed-in account' })
     @ApiResponse({ status: 202, description: 'The export, queued (or pending confirmation).' })
     @ApiResponse({ status: 409, description: 'EXPORT_ALREADY_ACTIVE' })
+    @ApiResponse({ status: 415, description: 'EXPORT_UNSUPPORTED_MEDIA_TYPE' })
     @ApiResponse({ status: 429, description: 'EXPORT_COOLDOWN' })
     request(@Req() req: Request, @Body() body: CreateExportDto): Promise<ExportView> {
       return this.exports.request(this.principal(req), body ?? {});
@@ -83,13 +88,13 @@ export function createExportController(path: string): Type<unknown> {
     @Get(':id')
     @ApiOperation({ summary: 'One export, with a fresh download link when completed' })
     @ApiParam({ name: 'id' })
-    get(@Req() req: Request, @Param('id') id: string): Promise<ExportView> {
+    get(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<ExportView> {
       return this.exports.get(this.principal(req), id);
     }
 
     @Sse(':id/events')
     @ApiOperation({ summary: 'Server-Sent Events: `progress` while processing, then one final `status`' })
-    async events(@Req() req: Request, @Param('id') id: string): Promise<Observable<MessageEvent>> {
+    async events(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<Observable<MessageEvent>> {
       const principal = this.principal(req);
       const first = await this.exports.get(principal, id);
       const pushed = this.exports.events$.pipe(
@@ -110,17 +115,18 @@ export function createExportController(path: string): Type<unknown> {
     @Get(':id/confirm')
     @ApiOperation({ summary: 'Confirmation link: a page whose button POSTs (a GET changes nothing)' })
     @ApiProduces('text/html')
-    confirmPage(@Req() req: Request, @Res() res: Response): void {
+    confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) _id: string): void {
       res.setHeader('Cache-Control', 'no-store');
       res.setHeader('Referrer-Policy', 'no-referrer');
       res.type('html').send(confirmPage(req.originalUrl));
     }
 
     @Post(':id/confirm')
+    @UseGuards(new ExportRequestBodyGuard({ emptyForm: true }))
     @HttpCode(HttpStatus.OK)
     @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
     @ApiQuery({ name: 'token' })
-    async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id') id: string, @Query('token') token: unknown): Promise<ExportView | string> {
+    async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<ExportView | string> {
       const view = await this.exports.confirm(id, token);
       if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
         res.type('html');
@@ -130,7 +136,7 @@ export function createExportController(path: string): Type<unknown> {
     }
 
     @Head(':id/download')
-    async head(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query('token') token: unknown): Promise<void> {
+    async head(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
       await this.download(req, res, id, token, true);
     }
 
@@ -138,13 +144,14 @@ export function createExportController(path: string): Type<unknown> {
     @ApiOperation({ summary: 'Download the archive (supports Range)' })
     @ApiQuery({ name: 'token' })
     @ApiProduces('application/zip', 'application/json')
-    async get_download(@Req() req: Request, @Res() res: Response, @Param('id') id: string, @Query('token') token: unknown): Promise<void> {
+    async get_download(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
       await this.download(req, res, id, token, false);
     }
 
     @Delete(':id')
+    @UseGuards(new ExportRequestBodyGuard())
     @ApiOperation({ summary: 'Cancel an export, or delete a completed one early' })
-    cancel(@Req() req: Request, @Param('id') id: string): Promise<ExportView> {
+    cancel(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<ExportView> {
       return this.exports.cancel(this.principal(req), id);
     }
 
