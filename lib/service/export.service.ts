@@ -9,11 +9,14 @@ import { ExportClock } from '../clock/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
 import {
+  ARCHIVE_MISSING_MESSAGE,
   ExportAlreadyActiveException,
+  ExportArchiveMissingException,
   ExportInvalidRequestException,
   ExportLinkExpiredException,
   ExportNotFoundException,
   ExportNotReadyException,
+  ExportUnauthenticatedException,
 } from '../exceptions/export.exception';
 import { EXPORT_QUEUE } from '../export.constants';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
@@ -34,6 +37,9 @@ import type { ExportPrincipal } from './export-principal.interface';
 import type { ExportView } from './export-view.interface';
 import { requesterOf, toExportView } from './export-view.util';
 import type { RequestExportInput } from './request-export.interface';
+
+/** The length of the principal id columns (`accountId`, `requestedBy`, `activeSlot`). */
+const PRINCIPAL_ID_MAX = 191;
 
 /** Statuses a cancel turns into `cancelled`. */
 const CANCELLABLE = [ExportStatus.Pending, ExportStatus.Confirmed, ExportStatus.Processing];
@@ -103,7 +109,7 @@ export class ExportService {
    *   ExportAlreadyActiveException, ExportCooldownException, ExportQueueUnavailableException
    */
   async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
-    this.policy.assertCanManage(principal);
+    this.assertPrincipal(principal);
     const { format, filters } = this.validateInput(input ?? {});
     const now = this.clock.now();
     const accountId = principal.accountId;
@@ -188,13 +194,13 @@ export class ExportService {
 
   /** One export of the principal's account, with a fresh download link when it is ready. */
   async get(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
-    this.policy.assertCanManage(principal);
+    this.assertPrincipal(principal);
     return this.withLink(await this.findOwned(principal, id));
   }
 
   /** The account's exports, newest first. */
   async list(principal: ExportPrincipal | null | undefined, limit = 50): Promise<ExportView[]> {
-    this.policy.assertCanManage(principal);
+    this.assertPrincipal(principal);
     const rows = await this.repo.find({
       where: { accountId: principal.accountId },
       order: { createdAt: 'DESC' },
@@ -209,7 +215,7 @@ export class ExportService {
    * are left as they are.
    */
   async cancel(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
-    this.policy.assertCanManage(principal);
+    this.assertPrincipal(principal);
     const row = await this.findOwned(principal, id);
     const now = this.clock.now();
     if (CANCELLABLE.includes(row.status)) {
@@ -231,13 +237,16 @@ export class ExportService {
   /**
    * Checks a download link and describes the archive it opens, without opening it (HTTP HEAD).
    * @throws ExportLinkInvalidException, ExportLinkExpiredException, ExportNotFoundException,
-   *   ExportNotReadyException
+   *   ExportNotReadyException, ExportArchiveMissingException (the stored file is gone or cut:
+   *   the export then expires)
    */
   async describeDownload(id: string, token: unknown): Promise<ExportDownloadInfo> {
     this.links.verify(String(id), 'download', token);
     const row = await this.repo.findOneBy({ id });
     if (!row) throw new ExportNotFoundException();
     if (row.status !== ExportStatus.Completed) {
+      // Only a lost archive expires an export with an error (see archiveMissing).
+      if (row.status === ExportStatus.Expired && row.error !== null) throw new ExportArchiveMissingException();
       if ([ExportStatus.Expired, ExportStatus.Cancelled].includes(row.status)) throw new ExportLinkExpiredException();
       throw new ExportNotReadyException(row.status);
     }
@@ -245,6 +254,7 @@ export class ExportService {
     if (!row.expiresAt || row.expiresAt.getTime() <= now.getTime() || !row.storageKey || row.size === null) {
       throw new ExportLinkExpiredException();
     }
+    await this.assertArchiveStored(row.id, row.storageKey, row.encryption !== null, row.size);
     const extension = row.format === ExportFormat.Json ? 'json' : 'zip';
     return {
       accountId: row.accountId,
@@ -269,9 +279,14 @@ export class ExportService {
     if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
       throw new ExportInvalidRequestException('The requested range is outside the file.', { size: info.size });
     }
-    const stream = info.encryption
-      ? await this.openEncrypted(id, info, range)
-      : await this.options.storage.get(info.storageKey, range);
+    let stream: Readable;
+    try {
+      stream = info.encryption ? await this.openEncrypted(id, info, range) : await this.options.storage.get(info.storageKey, range);
+    } catch (err) {
+      // Deleted since describeDownload looked.
+      if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') return this.archiveMissing(id, info.storageKey);
+      throw err;
+    }
     await this.repo
       .createQueryBuilder()
       .update(DataExport)
@@ -299,6 +314,57 @@ export class ExportService {
     const plain = new DecryptStream(deriveArchiveKey(this.options.secret, id), header, plan);
     raw.on('error', (err) => plain.destroy(err));
     return raw.pipe(plain);
+  }
+
+  /**
+   * Checks, before any header is sent, that the stored archive is whole: it exists and has the
+   * size the export recorded (for an encrypted one, the size its header's segment layout gives).
+   * HEAD and GET thus answer alike, and a cut file never starts a 200 or 206.
+   */
+  private async assertArchiveStored(id: string, key: string, encrypted: boolean, size: number): Promise<void> {
+    const storage = this.options.storage;
+    try {
+      const stat = await storage.stat(key);
+      let expected = size;
+      if (stat && encrypted) {
+        const header = stat.size >= HEADER_SIZE ? await readAll(await storage.get(key, { start: 0, end: HEADER_SIZE - 1 })) : Buffer.alloc(0);
+        expected = hasValidHeader(header) ? encryptedSize(size, parseHeader(header).segmentSize) : -1;
+      }
+      if (stat && stat.size === expected) return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
+    }
+    await this.archiveMissing(id, key);
+  }
+
+  /**
+   * Expires a completed export whose archive was deleted or cut behind the library's back, as an
+   * early delete does (slot freed, file removed), recording why; then refuses the download.
+   */
+  private async archiveMissing(id: string, key: string): Promise<never> {
+    const set = { status: ExportStatus.Expired, activeSlot: null, expiresAt: this.clock.now(), error: ARCHIVE_MISSING_MESSAGE };
+    if (await transitionExport(this.repo, id, [ExportStatus.Completed], set, { storageKey: key })) {
+      this.logger.warn(`Export ${id}: its stored archive is missing or incomplete; the export expired`);
+      try {
+        await this.deleteFile({ id, storageKey: key } as DataExport);
+      } catch (err) {
+        this.logger.warn(`Export ${id}: the remains of its archive could not be deleted (${(err as Error)?.name ?? 'Error'})`);
+      }
+      const row = await this.repo.findOneBy({ id });
+      if (row) this.events.emit('status', row);
+    }
+    throw new ExportArchiveMissingException();
+  }
+
+  /**
+   * The policy's check, after refusing principal ids that their columns cannot hold (longer than
+   * 191 characters, or with a NUL byte) as no principal: they never reach a query, whoever calls.
+   */
+  private assertPrincipal(principal: ExportPrincipal | null | undefined): asserts principal is ExportPrincipal {
+    if (principal && typeof principal === 'object' && (!fitsIdColumn(principal.accountId) || !fitsIdColumn(principal.userId))) {
+      throw new ExportUnauthenticatedException();
+    }
+    this.policy.assertCanManage(principal);
   }
 
   /** @internal The stored row, scoped to the principal's account. */
@@ -401,6 +467,26 @@ function parseDate(name: string, value: unknown): Date | undefined {
     throw new ExportInvalidRequestException(`"${name}" must be an ISO-8601 date.`);
   }
   return date;
+}
+
+/** Whether a principal id fits its column; other types are the policy's to judge. */
+function fitsIdColumn(value: unknown): boolean {
+  if (typeof value !== 'string') return true;
+  if (value.length > 2 * PRINCIPAL_ID_MAX || value.includes('\0')) return false;
+  // Columns count characters (code points), not UTF-16 units.
+  let characters = 0;
+  for (const _ of value) characters++;
+  return characters <= PRINCIPAL_ID_MAX;
+}
+
+/** Whether an encrypted archive's stored header is one parseHeader reads. */
+function hasValidHeader(header: Buffer): boolean {
+  try {
+    parseHeader(header);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function safeName(value: string): string {
