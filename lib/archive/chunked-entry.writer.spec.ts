@@ -51,4 +51,46 @@ describe('ChunkedEntryWriter', () => {
     expect(parts).toContain(owned);
     expect(parts).toHaveLength(3);
   });
+
+  describe('when the archive stops taking bytes', () => {
+    const big = () => Buffer.alloc(8 * ARCHIVE_CHUNK_BYTES, 0x61);
+
+    it('rejects a flush once the entry stream was destroyed, instead of waiting for a drain that never comes', async () => {
+      const writer = new ChunkedEntryWriter();
+      // The archive's end of the entry, as the writers have it: it listens for errors, reads nothing.
+      writer.stream.on('error', () => undefined);
+      writer.appendBytes(big());
+      // Nobody reads: the first flush waits for the archive; then the archive gives up.
+      const waiting = writer.flush();
+      writer.stream.destroy(new Error('archive gone'));
+      await expect(waiting).rejects.toThrow('archive gone');
+      // The next flush, after the close already happened, rejects too.
+      writer.appendBytes(big());
+      await expect(writer.flush()).rejects.toThrow('archive gone');
+    });
+
+    it('rejects a flush waiting for the archive when its signal is aborted, leaving no listener', async () => {
+      const controller = new AbortController();
+      const writer = new ChunkedEntryWriter(controller.signal);
+      writer.appendBytes(big());
+      const waiting = writer.flush();
+      controller.abort(new Error('storage failed'));
+      await expect(waiting).rejects.toThrow('storage failed');
+      expect(writer.stream.listenerCount('drain')).toBe(0);
+      expect(writer.stream.listenerCount('close')).toBe(0);
+      await expect(writer.flush()).rejects.toThrow('storage failed');
+    });
+
+    it('does not wait for a drain that already happened', async () => {
+      const writer = new ChunkedEntryWriter();
+      writer.appendBytes(big());
+      const waiting = writer.flush();
+      // Reading everything emits the drain the flush waits for.
+      writer.stream.resume();
+      await waiting;
+      writer.appendBytes(Buffer.from('{"a":1}\n'));
+      await writer.flush();
+      expect((await writer.end()).bytes).toBe(8 * ARCHIVE_CHUNK_BYTES + 8);
+    });
+  });
 });

@@ -146,6 +146,11 @@ export class ExportProcessor {
     await Promise.all(running);
   }
 
+  /** Resolves when no run is in progress in this process. */
+  async idle(): Promise<void> {
+    while (this.runs.size > 0) await Promise.all([...this.runs.values()]);
+  }
+
   /** Whether a run is in progress in this process. */
   get busy(): boolean {
     return this.runs.size > 0;

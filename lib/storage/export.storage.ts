@@ -23,7 +23,13 @@ export interface ByteRange {
 export abstract class ExportStorage {
   /**
    * Consumes `body` and stores it under `key`, atomically (write to a temporary name, then
-   * commit). Rejects, removing any temporary data, when `body` errors.
+   * commit), and resolves once the object is committed, not before `body` has ended.
+   *
+   * On failure it rejects promptly, removes any temporary data, and should destroy `body`
+   * (as `stream.pipeline` does). The library does not rely on it: the moment `put` rejects, the
+   * export stops, destroys `body` itself and calls `delete(key)`. `body` also errors (or is
+   * destroyed) when the export fails on its side: `put` must then reject, leaving nothing
+   * under `key`. A `put` that neither reads nor settles stops the export after `stallTimeout`.
    */
   abstract put(key: string, body: Readable): Promise<ExportStorageStat>;
   /** Opens the object, or the inclusive byte `range` of it. Rejects with code `ENOENT` when absent. */

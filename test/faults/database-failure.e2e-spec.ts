@@ -18,7 +18,7 @@ describe.each(['postgres', 'mariadb'] as const)('the database failing mid-export
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, exportOptions: { batchSize: 20, attempts: 1, staleAfter: '2s' } });
+    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, exportOptions: { batchSize: 20, attempts: 1, staleAfter: '2s', stallTimeout: '2s' } });
     await seedHelpDesk(t.dataSource, 3);
     // About 20 MB of rows: more than the socket buffers hold, so the server is still sending
     // (and its statement visible) when the connection is killed.
