@@ -7,6 +7,7 @@ import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
 import { ExportProcessor } from './export.processor';
+import { settleWithin } from './export-run';
 
 /**
  * Starts consuming export jobs once the application has booted, with the configured
@@ -41,9 +42,22 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     await this.bounded(this.scheduling);
   }
 
+  /**
+   * Bull's close (when the application shuts down) waits for the jobs running here, however long
+   * they take. So first: this process stops taking jobs, the exports it runs get
+   * `shutdownTimeout` to finish, and those still running are then stopped (their attempt fails,
+   * their file and connection are released, and Bull retries them per `attempts`, here after a
+   * restart or on another worker). The process ends a few seconds after `shutdownTimeout`.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     // Let a scheduling still in flight finish before Bull closes the queue under it.
     await this.bounded(this.scheduling);
+    // A local pause: no new job starts in this process; the other workers go on.
+    await settleWithin(this.queue.pause(true, true), this.options.enqueueTimeoutMs);
+    if (!this.processor.busy) return;
+    this.logger.log(`Waiting up to ${this.options.shutdownTimeoutMs} ms for running exports before stopping them`);
+    await settleWithin(this.processor.idle(), this.options.shutdownTimeoutMs);
+    if (this.processor.busy) await this.processor.interrupt();
   }
 
   /**
