@@ -4,6 +4,7 @@ import { createTestApp, TestApp, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { insertBulkMessages } from '../fixtures/help-desk.seed';
+import { recordFault } from './fault-matrix';
 
 const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
 const ROWS = 20_000;
@@ -45,7 +46,9 @@ describe.each(['postgres', 'mariadb'] as const)('the database failing mid-export
       if (!killed) await new Promise((r) => setTimeout(r, 20));
     }
     expect(killed).toBe(true);
+    const killedAt = Date.now();
     const row = await waitForExport(t.dataSource, view.id, 60_000);
+    recordFault('reader connection killed mid-read (stallTimeout 2 s)', db, row.status, Date.now() - killedAt);
     expect(row.status).toBe(ExportStatus.Failed);
     expect(row.error).toMatch(/^Export failed while reading category "messages"( \([A-Za-z]+( [A-Za-z0-9_.-]+)?\)\.|: the database stopped sending rows\.)$/);
     expect(row.error).not.toMatch(/bulk message|xxxx/);
