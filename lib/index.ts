@@ -52,5 +52,7 @@ export {
   ExportLinkExpiredException,
   ExportCooldownException,
   ExportQueueUnavailableException,
+  ExportArchiveMissingException,
+  ExportUnsupportedMediaTypeException,
 } from './exceptions/export.exception';
 export type { ExportErrorCode } from './exceptions/export.exception';

@@ -1,13 +1,7 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ExportNotFoundException } from '../exceptions/export.exception';
 
-/** The form of `DataExport.id` (`randomUUID()`, 36 characters). */
-const EXPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether a value can be an export's id. @internal */
-export function isExportId(value: unknown): value is string {
-  return typeof value === 'string' && EXPORT_ID.test(value);
-}
+import { isExportId } from '../utils/export-id.util';
 
 /**
  * Answers an `:id` that cannot be an export's id (a NUL byte, 300 characters, `..`) as an

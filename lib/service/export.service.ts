@@ -37,6 +37,7 @@ import type { ExportPrincipal } from './export-principal.interface';
 import type { ExportView } from './export-view.interface';
 import { requesterOf, toExportView } from './export-view.util';
 import type { RequestExportInput } from './request-export.interface';
+import { isExportId } from '../utils/export-id.util';
 
 /** The length of the principal id columns (`accountId`, `requestedBy`, `activeSlot`). */
 const PRINCIPAL_ID_MAX = 191;
@@ -369,7 +370,7 @@ export class ExportService {
 
   /** @internal The stored row, scoped to the principal's account. */
   async findOwned(who: ExportPrincipal, id: string): Promise<DataExport> {
-    const row = typeof id === 'string' && id.length <= 64 ? await this.repo.findOneBy({ id, accountId: who.accountId }) : null;
+    const row = isExportId(id) ? await this.repo.findOneBy({ id, accountId: who.accountId }) : null;
     if (!row) throw new ExportNotFoundException();
     return row;
   }
