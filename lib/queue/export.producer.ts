@@ -7,6 +7,9 @@ import { ExportQueueUnavailableException } from '../exceptions/export.exception'
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
 
+/** Where an export's job is, as far as recovery cares (see `ExportProducer.jobState`). @internal */
+export type ExportJobState = 'alive' | 'finished' | 'missing';
+
 /**
  * Puts export jobs on the `data-export` queue. The job id is the export id, so an export is
  * never queued twice.
@@ -54,6 +57,44 @@ export class ExportProducer {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Where the export's job is: `alive` (waiting, delayed, active or paused: a worker has it or
+   * will take it), `finished` (completed or failed: Bull will not run it again, and ignores a
+   * new job with its id), or `missing` (lost with Redis, or removed). Rejects when Redis does
+   * not answer.
+   * @internal
+   */
+  async jobState(exportId: string): Promise<ExportJobState> {
+    const job = await this.queue.getJob(exportId);
+    if (!job) return 'missing';
+    const state = await job.getState();
+    // 'stuck': the job's hash is there but it is in no list, so no worker will ever take it.
+    return state === 'completed' || state === 'failed' || state === 'stuck' ? 'finished' : 'alive';
+  }
+
+  /**
+   * Queues the export again for real: a finished job with its id is removed first (Bull would
+   * otherwise ignore the new one). Returns `false`, queuing nothing, while a job of the export
+   * is still alive (a worker holds it, or will take it).
+   * @internal
+   */
+  async requeue(exportId: string): Promise<boolean> {
+    const state = await this.jobState(exportId);
+    if (state === 'alive') return false;
+    if (state === 'finished') {
+      const job = await this.queue.getJob(exportId);
+      // Removal fails only while the job is locked, i.e. a worker took it meanwhile.
+      if (job && !(await job.remove().then(() => true, () => false))) return false;
+    }
+    await this.enqueue(exportId);
+    return true;
+  }
+
+  /** How long Bull's lock on a running job lasts on this queue (its effective setting). @internal */
+  lockDurationMs(): number {
+    return (this.queue as unknown as { settings?: { lockDuration?: number } }).settings?.lockDuration ?? 30_000;
   }
 
   /** @internal The queue, for the worker and for tests that wait on it. */

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bull';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { Queue } from 'bull';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
 import { EXPORT_JOB, EXPORT_QUEUE, EXPORT_SWEEP_JOB } from '../export.constants';
 import { ExportSweeper } from '../lifecycle/export.sweeper';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
@@ -16,9 +16,12 @@ import { settleWithin } from './export-run';
  * @internal
  */
 @Injectable()
-export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ExportWorker implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('ExportWorker');
   private scheduling?: Promise<void>;
+  private scheduleInFlight?: Promise<void>;
+  private scheduleCheck?: NodeJS.Timeout;
+  private scheduledOnce = false;
 
   constructor(
     @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue<ExportJobData>,
@@ -34,12 +37,51 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     this.queue
       .process('*', this.options.concurrency, async (job) => {
         if (job.name === EXPORT_SWEEP_JOB) await this.sweeper.sweep();
-        else if (job.name === EXPORT_JOB) await this.processor.process(job);
+        else if (job.name === EXPORT_JOB) await this.run(job);
       })
       .catch((err?: Error) => err && this.logger.error(`Export worker stopped: ${err.name}`));
+    this.watchJobs();
     // Bounded wait: a worker that boots while Redis is down must not block the application.
     this.scheduling = this.scheduleSweep();
     await this.bounded(this.scheduling);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.scheduleCheck);
+    this.scheduleCheck = undefined;
+  }
+
+  /**
+   * Runs one delivery of an export job. The row's `attempts` counts the runs started; Bull's
+   * `attemptsMade` counts only the runs that threw, so a run killed with its worker, which
+   * Bull delivers again (its stall check), would not count. A delivery of an export that already
+   * started `attempts` runs fails it instead, and the job's count is raised to the row's, so that
+   * Bull's retries and the processor's last-attempt decision count killed runs too.
+   */
+  private async run(job: Job<ExportJobData>): Promise<void> {
+    const runs = await this.sweeper.runsBefore(job.data.exportId);
+    if (runs === undefined) return;
+    job.attemptsMade = Math.max(job.attemptsMade, runs);
+    await this.processor.process(job);
+  }
+
+  /**
+   * Keeps exports and the sweep schedule moving when Redis misbehaves:
+   * - Bull's `failed` event of an export job (a stall-out: "job stalled more than allowable
+   *   limit", or a last attempt whose failure could not be recorded) recovers the export at
+   *   once: queued again while runs remain, else failed with its slot freed;
+   * - when the Redis connection is ready again, and every `sweepInterval`, the repeatable sweep
+   *   job is checked and added again when it is gone (a Redis restarted empty, a failover, a
+   *   flush), with a sweep run at once, which also queues again the jobs Redis lost.
+   */
+  private watchJobs(): void {
+    this.queue.on('failed', (job?: Job<ExportJobData>) => {
+      if (job?.name !== EXPORT_JOB || typeof job.data?.exportId !== 'string') return;
+      this.sweeper.recover(job.data.exportId).catch((err: Error) => this.logger.warn(`Could not recover export ${job.data.exportId}: ${err?.name ?? 'Error'}`));
+    });
+    this.queue.client.on('ready', () => void this.scheduleSweep());
+    this.scheduleCheck = setInterval(() => void this.scheduleSweep(), this.options.sweepIntervalMs);
+    this.scheduleCheck.unref();
   }
 
   /**
@@ -77,12 +119,26 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
     clearTimeout(timer);
   }
 
-  /** One repeatable sweep job for all workers; a changed interval replaces the old schedule. */
-  private async scheduleSweep(): Promise<void> {
+  /**
+   * One repeatable sweep job for all workers; a changed interval replaces the old schedule.
+   * Adding it again is harmless (Bull derives the next run's job id from the interval), which
+   * also brings back a next run Redis lost. When the schedule itself was gone after boot, a
+   * sweep runs at once rather than an interval later.
+   */
+  private scheduleSweep(): Promise<void> {
+    if (this.scheduleInFlight) return this.scheduleInFlight;
+    this.scheduleInFlight = this.addSweepSchedule().finally(() => (this.scheduleInFlight = undefined));
+    return this.scheduleInFlight;
+  }
+
+  private async addSweepSchedule(): Promise<void> {
     const every = this.options.sweepIntervalMs;
+    let found = false;
     try {
       for (const job of await this.queue.getRepeatableJobs()) {
-        if (job.name === EXPORT_SWEEP_JOB && Number(job.every) !== every) await this.queue.removeRepeatableByKey(job.key);
+        if (job.name !== EXPORT_SWEEP_JOB) continue;
+        if (Number(job.every) !== every) await this.queue.removeRepeatableByKey(job.key);
+        else found = true;
       }
       await this.queue.add(EXPORT_SWEEP_JOB, {} as ExportJobData, {
         repeat: { every },
@@ -92,6 +148,12 @@ export class ExportWorker implements OnApplicationBootstrap, BeforeApplicationSh
       });
     } catch (err) {
       this.logger.error(`Could not schedule the export sweeper: ${(err as Error).name}`);
+      return;
     }
+    if (!found && this.scheduledOnce) {
+      this.logger.warn('The export sweep schedule was gone from Redis; added again');
+      await this.sweeper.sweep().catch((err: Error) => this.logger.warn(`Sweep failed: ${err?.name ?? 'Error'}`));
+    }
+    this.scheduledOnce = true;
   }
 }

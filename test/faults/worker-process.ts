@@ -8,12 +8,15 @@
  * - `FAULT_CONCURRENCY`: the module's `concurrency` option (default: the module's default).
  * - `FAULT_LOCK_DURATION`, `FAULT_LOCK_RENEW`, `FAULT_STALLED_INTERVAL`, `FAULT_MAX_STALLED`:
  *   Bull's lock settings (defaults 1500, 500, 500, 3 ms/times).
+ * - `FAULT_LIBRARY_LOCK=1`: no Bull settings in `BullModule.forRoot()`, so the library's own
+ *   lock defaults apply (the figures users get).
  * - `FAULT_OPTIONS`: JSON merged last into the `ExportModule.forRoot()` options (durations as
  *   strings, e.g. `{"staleAfter":"2s","attempts":2}`).
  * - `FAULT_STORAGE_DELAY_MS`: the storage takes each chunk this much late (a slow disk or network).
  * - `FAULT_LOG`: a file this process appends one JSON line to for every storage `put` (started
- *   and finished), storage `delete`, and Bull job event (`active`, `completed`, `failed`,
- *   `stalled`) of an export job, each with this process's pid.
+ *   and finished), storage `delete`, Bull job event (`active`, `completed`, `failed`,
+ *   `stalled`) of an export job and notifier `failed` call (`notify-failed`), each with this
+ *   process's pid.
  */
 import 'reflect-metadata';
 import { BullModule, getQueueToken } from '@nestjs/bull';
@@ -23,8 +26,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Job, Queue } from 'bull';
 import { appendFileSync } from 'node:fs';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { DATA_EXPORT_ENTITIES, EXPORT_JOB, EXPORT_QUEUE, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
-import type { ExportStorageStat } from 'nestjs-data-export';
+import { DATA_EXPORT_ENTITIES, EXPORT_JOB, EXPORT_QUEUE, ExportModule, LocalDiskStorage, LoggingExportNotifier } from 'nestjs-data-export';
+import type { ExportRequester, ExportStorageStat, ExportView } from 'nestjs-data-export';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { DatabaseName, dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { TEST_SECRET } from '../utils/test-app';
@@ -73,6 +76,14 @@ class SlowDiskStorage extends LocalDiskStorage {
 
 const DELAY = optionalNumber('FAULT_STORAGE_DELAY_MS', 0);
 
+/** The default notifier, recording each `failed` call (the export id only). */
+class RecordingNotifier extends LoggingExportNotifier {
+  override failed(view: ExportView, to: ExportRequester): void {
+    record('notify-failed', { exportId: view.id });
+    return super.failed(view, to);
+  }
+}
+
 @Module({
   imports: [
     TypeOrmModule.forRoot({
@@ -83,12 +94,16 @@ const DELAY = optionalNumber('FAULT_STORAGE_DELAY_MS', 0);
     BullModule.forRoot({
       url: REDIS_URL,
       prefix: env('FAULT_PREFIX'),
-      settings: {
-        lockDuration: optionalNumber('FAULT_LOCK_DURATION', 1500),
-        lockRenewTime: optionalNumber('FAULT_LOCK_RENEW', 500),
-        stalledInterval: optionalNumber('FAULT_STALLED_INTERVAL', 500),
-        maxStalledCount: optionalNumber('FAULT_MAX_STALLED', 3),
-      },
+      ...(process.env.FAULT_LIBRARY_LOCK
+        ? {}
+        : {
+            settings: {
+              lockDuration: optionalNumber('FAULT_LOCK_DURATION', 1500),
+              lockRenewTime: optionalNumber('FAULT_LOCK_RENEW', 500),
+              stalledInterval: optionalNumber('FAULT_STALLED_INTERVAL', 500),
+              maxStalledCount: optionalNumber('FAULT_MAX_STALLED', 3),
+            },
+          }),
     }),
     ExportModule.forRoot({
       secret: TEST_SECRET,
@@ -101,6 +116,7 @@ const DELAY = optionalNumber('FAULT_STORAGE_DELAY_MS', 0);
       ...(process.env.FAULT_CONCURRENCY ? { concurrency: Number(process.env.FAULT_CONCURRENCY) } : {}),
       attempts: 1,
       http: false,
+      ...(LOG ? { notifier: RecordingNotifier } : {}),
       ...FAULT_OPTIONS,
     }),
   ],

@@ -42,13 +42,13 @@ export function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signa
 /**
  * The API-only host of the fault tests (`worker: false`, no HTTP): it requests exports and reads
  * their rows, on the PostgreSQL test database, the Redis prefix and the storage the worker
- * processes are given.
+ * processes are given (and the Redis at `redisUrl`, the suite's by default).
  */
-export async function startApiHost(prefix: string, storageDir: string): Promise<INestApplication> {
+export async function startApiHost(prefix: string, storageDir: string, redisUrl = REDIS_URL): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(dataSourceOptions('postgres', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),
-      BullModule.forRoot({ url: REDIS_URL, prefix }),
+      BullModule.forRoot({ url: redisUrl, prefix }),
       ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage(storageDir), worker: false, http: false }),
     ],
   }).compile();
