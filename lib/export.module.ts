@@ -1,4 +1,5 @@
-import { BullModule } from '@nestjs/bull';
+import { BullModule, BullModuleOptions, getSharedConfigToken } from '@nestjs/bull';
+import type { AdvancedSettings } from 'bull';
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ExportClock } from './clock/export.clock';
@@ -12,7 +13,8 @@ import {
   OPTIONS_TYPE,
 } from './export.module-definition';
 import type { ExportModuleExtras, ResolvedExportOptions } from './options/export-module-options.interface';
-import { resolveExportOptions } from './options/validate-export-options.util';
+import { DEFAULT_QUEUE_LOCK, resolveExportOptions } from './options/validate-export-options.util';
+import { parseDuration } from './utils/duration.util';
 import { ExportProducer } from './queue/export.producer';
 import { ExportProcessor } from './queue/export.processor';
 import { ExportWorker } from './queue/export.worker';
@@ -77,13 +79,11 @@ export class ExportModule extends ConfigurableModuleClass {
     const queue = BullModule.registerQueueAsync({
       name: EXPORT_QUEUE,
       imports: [optionsModule],
-      inject: [EXPORT_RESOLVED_OPTIONS],
-      useFactory: (options: ResolvedExportOptions) =>
-        options.redis === undefined
-          ? {}
-          : typeof options.redis === 'string'
-            ? { url: options.redis }
-            : { redis: options.redis },
+      inject: [EXPORT_RESOLVED_OPTIONS, { token: getSharedConfigToken(), optional: true }],
+      useFactory: (options: ResolvedExportOptions, host?: BullModuleOptions) => ({
+        ...(options.redis === undefined ? {} : typeof options.redis === 'string' ? { url: options.redis } : { redis: options.redis }),
+        settings: exportQueueSettings(options, host?.settings),
+      }),
     });
     const providers: Provider[] = [
       { provide: EXPORT_DATA_SOURCE, useExisting: getDataSourceToken(extras.dataSource) },
@@ -112,6 +112,24 @@ export class ExportModule extends ConfigurableModuleClass {
       exports: [ExportService, ExportRegistry, ExportStorage, ExportProducer, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper],
     };
   }
+}
+
+/**
+ * Bull settings of the export queue: the host's `BullModule.forRoot({ settings })` (which Nest
+ * would otherwise replace as a whole), over our shorter lock defaults, under the lock options
+ * given to `ExportModule` (they concern this queue only). A host's lock renewal time that is not
+ * shorter than the lock is dropped, so that Bull renews at half of it.
+ */
+function exportQueueSettings(options: ResolvedExportOptions, host: AdvancedSettings | undefined): AdvancedSettings {
+  const settings: AdvancedSettings = {
+    lockDuration: parseDuration(DEFAULT_QUEUE_LOCK.lockDuration),
+    stalledInterval: parseDuration(DEFAULT_QUEUE_LOCK.stalledInterval),
+    ...host,
+  };
+  if (options.lockDurationMs !== undefined) settings.lockDuration = options.lockDurationMs;
+  if (options.stalledIntervalMs !== undefined) settings.stalledInterval = options.stalledIntervalMs;
+  if (settings.lockRenewTime !== undefined && settings.lockRenewTime >= settings.lockDuration!) delete settings.lockRenewTime;
+  return settings;
 }
 
 /** `'/exports/'` → `'exports'`; refuses what is not a plain route path. */

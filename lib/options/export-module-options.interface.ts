@@ -139,6 +139,21 @@ export interface ExportModuleOptions {
    */
   sweepInterval?: Duration;
   /**
+   * How long a worker's lock on a running export lasts without being renewed (Bull's
+   * `lockDuration`; renewed every half of it). A killed worker's export is taken up by another
+   * worker at most `lockDuration + stalledInterval` after the kill. Given here, it applies to
+   * the export queue only and wins over the host's `BullModule.forRoot({ settings })`; when
+   * omitted, the host's `settings.lockDuration` wins over this default.
+   * @default '10s'
+   */
+  lockDuration?: Duration;
+  /**
+   * How often workers check for running exports whose lock lapsed (Bull's `stalledInterval`),
+   * and put them back on the queue. Same precedence as `lockDuration`.
+   * @default '5s'
+   */
+  stalledInterval?: Duration;
+  /**
    * Also require the signed-in principal (of the export's account) to download; by default a
    * valid download link is enough, since links arrive by email and open in a browser.
    * @default false
@@ -218,5 +233,9 @@ export interface ResolvedExportOptions {
   progressIntervalMs: number;
   enqueueTimeoutMs: number;
   sweepIntervalMs: number;
+  /** Only when given in the options (the host's Bull settings win over the default). */
+  lockDurationMs?: number;
+  /** Only when given in the options (the host's Bull settings win over the default). */
+  stalledIntervalMs?: number;
   principal: (req: any) => ExportPrincipal | undefined | null;
 }

@@ -23,6 +23,22 @@ function duration(name: string, value: unknown, fallback: string): number {
 }
 
 /**
+ * Defaults of Bull's lock settings on the export queue. They apply only where neither the
+ * options nor the host's `BullModule.forRoot({ settings })` give a value, so they are merged
+ * when the queue is built, not here.
+ * @internal
+ */
+export const DEFAULT_QUEUE_LOCK = Object.freeze({ lockDuration: '10s', stalledInterval: '5s' } as const);
+
+/** A duration given explicitly, at least `minMs`; `undefined` when omitted. */
+function explicitDuration(name: string, value: unknown, minMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = duration(name, value, '0ms');
+  if (ms < minMs) throw new InvalidExportOptionsError(ExportMessages.badDuration(name, value));
+  return ms;
+}
+
+/**
  * Merges the defaults into the module options and validates every value. Throws
  * `InvalidExportOptionsError` naming the option at fault.
  * @internal
@@ -76,6 +92,8 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     stallTimeoutMs: duration('stallTimeout', options.stallTimeout, D.stallTimeout),
     shutdownTimeoutMs: duration('shutdownTimeout', options.shutdownTimeout, D.shutdownTimeout),
     sweepIntervalMs: duration('sweepInterval', options.sweepInterval, D.sweepInterval),
+    lockDurationMs: explicitDuration('lockDuration', options.lockDuration, 1000),
+    stalledIntervalMs: explicitDuration('stalledInterval', options.stalledInterval, 100),
     progressIntervalMs: duration('progressInterval', options.progressInterval, D.progressInterval),
     enqueueTimeoutMs: duration('enqueueTimeout', options.enqueueTimeout, D.enqueueTimeout),
     principal: options.principal ?? ((req: any) => req?.user),
