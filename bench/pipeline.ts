@@ -16,7 +16,7 @@ import type { DataSource, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ExportCategory } from 'nestjs-data-export';
 import { ExportReader } from '../lib/source/export.reader';
 import { ZipArchiveWriter } from '../lib/archive/zip-archive.writer';
-import { createLineSerializer, toArchiveValue } from '../lib/archive/record.serializer';
+import { createLineSerializer, toArchiveValue } from '../lib/source/record.serializer';
 import { ParallelZipWriter } from './parallel-zip.writer';
 
 export interface Variant {

@@ -14,7 +14,7 @@ import type { Client } from 'pg';
 import { types as pgTypes } from 'pg';
 import { ExportRegistry } from 'nestjs-data-export';
 import { ExportReader } from '../lib/source/export.reader';
-import { createLineSerializer } from '../lib/archive/record.serializer';
+import { createLineSerializer } from '../lib/source/record.serializer';
 import { sh } from './anchor';
 import { runVariant, Variant } from './pipeline';
 import { cpuMsOf, machineBusyMs, memoryOf, MB } from './proc.util';

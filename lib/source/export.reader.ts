@@ -6,7 +6,7 @@ import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportSubject } from '../service/export-principal.interface';
 import { ExportProcessingError } from '../errors/export.error';
 import { ExportMessages } from '../export.messages';
-import { createFieldWriter, createLineSerializer } from '../archive/record.serializer';
+import { createFieldWriter, createLineSerializer } from './record.serializer';
 import { CopyLineStep, joinCopyLines } from './copy-lines.util';
 import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 

@@ -1,4 +1,4 @@
-import type { LinePart } from '../archive/record.serializer';
+import type { LinePart } from './record.serializer';
 import type { ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
 
 /**

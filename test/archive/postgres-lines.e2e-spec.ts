@@ -9,7 +9,7 @@
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import { DataExport, ExportCategory, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
 import type { ExportFilters } from '../../lib/entities/data-export.entity';
-import { createLineSerializer } from '../../lib/archive/record.serializer';
+import { createLineSerializer } from '../../lib/source/record.serializer';
 import { ExportReader } from '../../lib/source/export.reader';
 import { postgresLinePlan } from '../../lib/source/postgres-lines.util';
 import { dataSourceOptions } from '../utils/databases';
