@@ -12,13 +12,31 @@ const DATE = ['date'];
 const BINARY = ['blob', 'bytea', 'binary', 'varbinary', 'longblob', 'mediumblob', 'tinyblob', 'image'];
 const JSON_TYPES = ['json', 'jsonb', 'simple-json'];
 
+/**
+ * Schema of a JSON column, from the property's TypeScript type (`design:type`): `tags: string[]`
+ * is an array. TypeScript emits `Object` for an interface, a record, `unknown`, `any` and (with
+ * strictNullChecks) any union with `null`, so that promises nothing: any JSON value (`{}`).
+ */
+function jsonValueSchema(column: ColumnMetadata): JsonSchema {
+  const target = column.target;
+  const designType: unknown =
+    typeof target === 'function' ? Reflect.getMetadata('design:type', target.prototype, column.propertyName) : undefined;
+  if (designType === Array) return { type: 'array' };
+  if (designType === String) return { type: 'string' };
+  if (designType === Number) return { type: 'number' };
+  if (designType === Boolean) return { type: 'boolean' };
+  return {};
+}
+
 /** JSON Schema of one column's archive value (before nullability). */
 function valueSchema(column: ColumnMetadata): JsonSchema {
   // A `type: Date` column (the constructor) holds a timestamp, not a calendar date.
   if (column.type === Date) return { type: 'string', format: 'date-time' };
   const type = typeof column.type === 'function' ? column.type.name.toLowerCase() : String(column.type).toLowerCase();
   if (column.enum && column.enum.length > 0) return { enum: [...column.enum] };
-  if (column.isArray || type === 'simple-array') return { type: 'array' };
+  // TypeORM stores a simple-array as comma-separated text and reads it back as strings.
+  if (type === 'simple-array') return { type: 'array', items: { type: 'string' } };
+  if (column.isArray) return { type: 'array' };
   if (type === 'uuid') return { type: 'string', format: 'uuid' };
   if (BIGINT.includes(type) || DECIMAL.includes(type)) return { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$' };
   if (INTEGER.includes(type)) return { type: 'integer' };
@@ -27,21 +45,26 @@ function valueSchema(column: ColumnMetadata): JsonSchema {
   if (DATETIME.includes(type)) return { type: 'string', format: 'date-time' };
   if (DATE.includes(type)) return { type: 'string', format: 'date' };
   if (BINARY.includes(type)) return { type: 'string', contentEncoding: 'base64' };
-  if (JSON_TYPES.includes(type)) return {};
+  if (JSON_TYPES.includes(type)) return jsonValueSchema(column);
   return { type: 'string' };
 }
 
+/** `schema` that also allows `null`. */
+function orNull(schema: JsonSchema): JsonSchema {
+  if (typeof schema.type === 'string') return { ...schema, type: [schema.type, 'null'] };
+  if (schema.enum) return { ...schema, enum: [...(schema.enum as unknown[]), null] };
+  return schema;
+}
+
 function fieldSchema(field: ExportFieldPlan): JsonSchema {
-  if (field.mask?.mode === 'fn') return { description: 'Masked by a custom function.' };
+  // A mask function replaces the value with one of the field's own type, or blanks it (null).
+  if (field.mask?.mode === 'fn') return { description: 'Masked by a custom function.', ...orNull(valueSchema(field.column)) };
   const base: JsonSchema =
     field.mask?.mode === 'last4'
       ? { type: 'string', description: 'Masked: "…" and the last 4 characters.' }
       : valueSchema(field.column);
   const withComment: JsonSchema = field.column.comment ? { description: field.column.comment, ...base } : base;
-  if (!field.column.isNullable) return withComment;
-  if (typeof withComment.type === 'string') return { ...withComment, type: [withComment.type, 'null'] };
-  if (withComment.enum) return { ...withComment, enum: [...(withComment.enum as unknown[]), null] };
-  return withComment;
+  return field.column.isNullable ? orNull(withComment) : withComment;
 }
 
 /**
