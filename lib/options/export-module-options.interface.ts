@@ -144,21 +144,30 @@ export interface ExportModuleOptions {
    * worker at most `lockDuration + stalledInterval` after the kill. Given here, it applies to
    * the export queue only and wins over the host's `BullModule.forRoot({ settings })`; when
    * omitted, the host's `settings.lockDuration` wins over this default.
-   * @default '10s'
+   * @default '8s'
    */
   lockDuration?: Duration;
   /**
    * How often workers check for running exports whose lock lapsed (Bull's `stalledInterval`),
    * and put them back on the queue. Same precedence as `lockDuration`.
-   * @default '5s'
+   * @default '4s'
    */
   stalledInterval?: Duration;
   /**
    * Also require the signed-in principal (of the export's account) to download; by default a
-   * valid download link is enough, since links arrive by email and open in a browser.
+   * valid download link is enough, since links arrive by email and open in a browser. Either
+   * way, a request that carries a principal of another account, or of a role that may not
+   * manage exports, is refused (403 `EXPORT_FORBIDDEN`).
    * @default false
    */
   downloadRequiresPrincipal?: boolean;
+  /**
+   * How many times one export may be downloaded (every GET of its link that starts sending
+   * bytes counts, a ranged one included; HEAD does not). Past it, its links answer 410
+   * `EXPORT_DOWNLOAD_LIMIT`. Unlimited when omitted.
+   * @default undefined (unlimited)
+   */
+  maxDownloads?: number;
   /**
    * Resolves the principal of an HTTP request.
    * @default (req) => req.user
@@ -227,6 +236,8 @@ export interface ResolvedExportOptions {
   baseUrl: string;
   linkTtlMs: number;
   downloadRequiresPrincipal: boolean;
+  /** `undefined`: unlimited. */
+  maxDownloads?: number;
   staleAfterMs: number;
   stallTimeoutMs: number;
   shutdownTimeoutMs: number;

@@ -28,7 +28,7 @@ function duration(name: string, value: unknown, fallback: string): number {
  * when the queue is built, not here.
  * @internal
  */
-export const DEFAULT_QUEUE_LOCK = Object.freeze({ lockDuration: '10s', stalledInterval: '5s' } as const);
+export const DEFAULT_QUEUE_LOCK = Object.freeze({ lockDuration: '8s', stalledInterval: '4s' } as const);
 
 /** A duration given explicitly, at least `minMs`; `undefined` when omitted. */
 function explicitDuration(name: string, value: unknown, minMs: number): number | undefined {
@@ -87,6 +87,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     }),
     baseUrl: baseUrl(options.baseUrl),
     downloadRequiresPrincipal: options.downloadRequiresPrincipal === true,
+    maxDownloads: options.maxDownloads === undefined ? undefined : integer('maxDownloads', options.maxDownloads, 0, 1, 1_000_000),
     linkTtlMs: duration('linkTtl', options.linkTtl, D.linkTtl),
     staleAfterMs: duration('staleAfter', options.staleAfter, D.staleAfter),
     stallTimeoutMs: duration('stallTimeout', options.stallTimeout, D.stallTimeout),
