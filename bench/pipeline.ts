@@ -14,7 +14,7 @@ import type { Client, QueryArrayResult } from 'pg';
 import { types as pgTypes } from 'pg';
 import type { DataSource, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ExportCategory } from 'nestjs-data-export';
-import { ExportReader } from '../lib/source/export.reader';
+import { createEntitySource } from '../lib/source/create-entity-source';
 import { ZipArchiveWriter } from '../lib/archive/zip-archive.writer';
 import { createLineSerializer, toArchiveValue } from '../lib/source/record.serializer';
 import { ParallelZipWriter } from './parallel-zip.writer';
@@ -170,7 +170,7 @@ export async function runVariant(ctx: PipelineContext, v: Variant, outPath: stri
 }
 
 async function runLib(ctx: PipelineContext, v: Variant, outPath: string): Promise<Omit<VariantResult, 'ms'>> {
-  const reader = new ExportReader(ctx.dataSource, { accountId: ctx.accountId, userId: 'bench-user' }, {}, v.batchSize ?? ctx.batchSize);
+  const reader = createEntitySource({ dataSource: ctx.dataSource, subject: { accountId: ctx.accountId, userId: 'bench-user' }, filters: {}, batchSize: v.batchSize ?? ctx.batchSize });
   await reader.open();
   try {
     const digest = new DigestStream();
@@ -179,8 +179,8 @@ async function runLib(ctx: PipelineContext, v: Variant, outPath: string): Promis
       {
         exportRow: { id: 'bench', accountId: ctx.accountId, requestedBy: 'bench-user', filters: {} } as never,
         categories: [ctx.category],
-        reader,
-        dataSource: ctx.dataSource,
+        source: reader,
+        batchSize: v.batchSize ?? ctx.batchSize,
         exportedAt: new Date(),
         compressionLevel: v.level,
         onBatch: async () => undefined,

@@ -13,7 +13,7 @@ import { DataSource } from 'typeorm';
 import type { Client } from 'pg';
 import { types as pgTypes } from 'pg';
 import { ExportRegistry } from 'nestjs-data-export';
-import { ExportReader } from '../lib/source/export.reader';
+import { createEntitySource } from '../lib/source/create-entity-source';
 import { createLineSerializer } from '../lib/source/record.serializer';
 import { sh } from './anchor';
 import { runVariant, Variant } from './pipeline';
@@ -42,10 +42,10 @@ function context(ctx: StageContext) {
 export async function captureCursorQuery(app: INestApplicationContext, accountId: string): Promise<undefined> {
   const dataSource = app.get(DataSource);
   const category = app.get(ExportRegistry).getCategories()[0];
-  const reader = new ExportReader(dataSource, { accountId, userId: 'bench-user' }, {}, 1);
+  const reader = createEntitySource({ dataSource, subject: { accountId, userId: 'bench-user' }, filters: {}, batchSize: 1 });
   await reader.open();
   try {
-    const it = reader.batches(category);
+    const it = reader.rows(category);
     await it.next();
     await it.return(undefined);
   } finally {
@@ -91,11 +91,11 @@ export async function runBreakdown(ctx: StageContext): Promise<string> {
   // 1. Fetch only, through the library's reader (TypeORM rows), keeping a sample.
   const sample: ObjectLiteral[] = [];
   let rows = 0;
-  const reader = new ExportReader(dataSource, { accountId: ctx.accountId, userId: 'bench-user' }, {}, ctx.batchSize);
+  const reader = createEntitySource({ dataSource: dataSource, subject: { accountId: ctx.accountId, userId: 'bench-user' }, filters: {}, batchSize: ctx.batchSize });
   await reader.open();
   let t0 = process.hrtime.bigint();
   try {
-    for await (const batch of reader.batches(category)) {
+    for await (const batch of reader.rows(category)) {
       rows += batch.length;
       for (const r of batch) if (sample.length < 50_000) sample.push(r);
     }

@@ -1,16 +1,17 @@
 import type { Writable } from 'node:stream';
-import type { DataSource } from 'typeorm';
 import type { DataExport } from '../entities/data-export.entity';
 import type { ExportCategory } from '../registry/export-category.interface';
-import type { ExportReader } from '../source/export.reader';
+import type { CategorySource } from '../source/category-source';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 
 /** What a writer needs to build one archive. @internal */
 export interface ArchiveContext {
   readonly exportRow: DataExport;
   readonly categories: readonly ExportCategory[];
-  readonly reader: ExportReader;
-  readonly dataSource: DataSource;
+  /** Where each category's NDJSON comes from. */
+  readonly source: CategorySource;
+  /** Rows between two `onBatch` reports. */
+  readonly batchSize: number;
   readonly exportedAt: Date;
   readonly compressionLevel: number;
   /**
@@ -53,8 +54,10 @@ export abstract class ArchiveWriter {
 const NEWLINE = 0x0a;
 
 /**
- * Streams one category's rows as serialized lines into `entry`, `separator` between rows.
- * Returns the row count.
+ * Streams one category's NDJSON from the source into `entry`, reporting every `batchSize`
+ * rows. As NDJSON (no separator, `\n` after each line) the source's chunks are queued as they
+ * came; otherwise each line's newline gives way to `lineSuffix`, and `separator` goes before
+ * every line but the first (a JSON array). Returns the row count.
  * @internal
  */
 export async function writeCategoryRows(
@@ -65,53 +68,39 @@ export async function writeCategoryRows(
   lineSuffix = '',
 ): Promise<number> {
   ctx.onCategory?.(category);
-  const source = ctx.reader.lines(category, true);
+  const asIs = separator === '' && lineSuffix === '\n';
+  const before = Buffer.from(separator, 'utf8');
+  const after = Buffer.from(lineSuffix, 'utf8');
   let rows = 0;
-  if ('ndjson' in source) {
-    // NDJSON lines read through COPY: counted by their newlines, reported every batchSize rows.
-    // As NDJSON they are written as they came; otherwise each newline gives way to the
-    // suffix, and the separator goes before every line but the first.
-    const asIs = separator === '' && lineSuffix === '\n';
-    const before = Buffer.from(separator, 'utf8');
-    const after = Buffer.from(lineSuffix, 'utf8');
-    let lineStart = true;
-    let unreported = 0;
-    for await (const chunk of source.ndjson) {
-      if (asIs) {
-        for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) unreported++;
-        // The reader hands each chunk over and never reuses it: queued without a copy.
-        if (entry.appendBytes(chunk, true)) await entry.flush();
-      } else {
-        for (let at = 0; at < chunk.length; ) {
-          if (lineStart && rows + unreported > 0 && entry.appendBytes(before)) await entry.flush();
-          const newline = chunk.indexOf(NEWLINE, at);
-          const end = newline === -1 ? chunk.length : newline;
-          if (end > at && entry.appendBytes(chunk.subarray(at, end))) await entry.flush();
-          lineStart = newline !== -1;
-          if (newline === -1) break;
-          unreported++;
-          if (after.length > 0 && entry.appendBytes(after)) await entry.flush();
-          at = newline + 1;
-        }
-      }
-      if (unreported >= ctx.reader.batchSize) {
-        rows += unreported;
-        await ctx.onBatch(category, unreported);
-        unreported = 0;
+  let lineStart = true;
+  let unreported = 0;
+  for await (const { bytes, rows: ended } of ctx.source.ndjson(category)) {
+    if (asIs) {
+      unreported += ended;
+      // The source hands each chunk over and never reuses it: queued without a copy.
+      if (entry.appendBytes(bytes, true)) await entry.flush();
+    } else {
+      // Each line is counted here, where its newline is replaced.
+      for (let at = 0; at < bytes.length; ) {
+        if (lineStart && rows + unreported > 0 && entry.appendBytes(before)) await entry.flush();
+        const newline = bytes.indexOf(NEWLINE, at);
+        const end = newline === -1 ? bytes.length : newline;
+        if (end > at && entry.appendBytes(bytes.subarray(at, end))) await entry.flush();
+        lineStart = newline !== -1;
+        if (newline === -1) break;
+        unreported++;
+        if (after.length > 0 && entry.appendBytes(after)) await entry.flush();
+        at = newline + 1;
       }
     }
-    rows += unreported;
-    if (unreported > 0) await ctx.onBatch(category, unreported);
-    return rows;
-  }
-  const { batches, line } = source;
-  for await (const batch of batches) {
-    for (const raw of batch) {
-      if (entry.append(line(raw), rows === 0 ? '' : separator, lineSuffix)) await entry.flush();
-      rows++;
+    if (unreported >= ctx.batchSize) {
+      rows += unreported;
+      await ctx.onBatch(category, unreported);
+      unreported = 0;
     }
-    await ctx.onBatch(category, batch.length);
   }
+  rows += unreported;
+  if (unreported > 0) await ctx.onBatch(category, unreported);
   return rows;
 }
 

@@ -19,7 +19,7 @@ import { ExportLinkSigner } from '../links/export-link.signer';
 import { ExportNotifier } from '../notifier/export.notifier';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ExportEvents } from '../service/export-events';
-import { ExportReader } from '../source/export.reader';
+import { createEntitySource } from '../source/create-entity-source';
 import { notifySafely, transitionExport } from '../utils/export-transition.util';
 import { ARCHIVE_CIPHER, deriveArchiveKey, EncryptStream } from '../crypto/archive-cipher';
 import type { ExportJobData } from './export-job.interface';
@@ -29,7 +29,7 @@ const noop = (): void => undefined;
 
 /**
  * How long a stopped run's writer, storage and clean-up may take to wind down before the run
- * gives up on them (the reader's connection is then destroyed, which ends any read still going).
+ * gives up on them (the source's connection is then destroyed, which ends any read still going).
  */
 const WIND_DOWN_MS = 5000;
 /** How long a storage whose body was destroyed may take to settle its `put` and a `delete`. */
@@ -173,13 +173,14 @@ export class ExportProcessor {
     run: ExportRun,
   ): Promise<void> {
     const categories = this.selectCategories(row);
-    const reader = new ExportReader(
-      this.dataSource,
-      { accountId: row.accountId, userId: row.requestedBy },
-      row.filters ?? {},
-      this.options.batchSize,
-      this.options.stallTimeoutMs,
-    );
+    const source = createEntitySource({
+      dataSource: this.dataSource,
+      subject: { accountId: row.accountId, userId: row.requestedBy },
+      filters: row.filters ?? {},
+      batchSize: this.options.batchSize,
+      // The source's own watchdog (which names the category) acts before the run's.
+      stallTimeoutMs: Math.floor((this.options.stallTimeoutMs * 3) / 4),
+    });
     const storage = this.options.storage;
     // The run's fencing token: every update below applies only while the row still holds it.
     const fence = { storageKey };
@@ -189,11 +190,11 @@ export class ExportProcessor {
     let digest: DigestStream | undefined;
     let encrypt: EncryptStream | undefined;
     try {
-      await run.guard(reader.open());
+      await run.guard(source.open());
       let estimated = 0;
       for (const category of categories) {
         progress.category = category.name;
-        estimated += await run.guard(reader.count(category));
+        estimated += await run.guard(source.count(category));
         run.moved();
       }
       await run.guard(this.repo.update({ id: row.id, ...fence }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 }));
@@ -253,8 +254,8 @@ export class ExportProcessor {
         {
           exportRow: row,
           categories,
-          reader,
-          dataSource: this.dataSource,
+          source,
+          batchSize: this.options.batchSize,
           exportedAt,
           compressionLevel: this.options.compressionLevel,
           signal: run.signal,
@@ -300,7 +301,7 @@ export class ExportProcessor {
       await settleWithin(storage.delete(storageKey), STORAGE_WIND_DOWN_MS);
       throw cause;
     } finally {
-      await reader.close(failed);
+      await source.close(failed);
     }
     const finished = await this.repo.findOneByOrFail({ id: row.id });
     this.events.emit('status', finished);

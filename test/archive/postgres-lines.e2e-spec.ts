@@ -10,7 +10,7 @@ import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import { DataExport, ExportCategory, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
 import type { ExportFilters } from '../../lib/entities/data-export.entity';
 import { createLineSerializer } from '../../lib/source/record.serializer';
-import { ExportReader } from '../../lib/source/export.reader';
+import { PostgresEntitySource } from '../../lib/source/postgres-entity.source';
 import { postgresLinePlan } from '../../lib/source/postgres-lines.util';
 import { dataSourceOptions } from '../utils/databases';
 import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
@@ -201,28 +201,27 @@ describe('lines written by PostgreSQL', () => {
     filters: ExportFilters = {},
     accountId = ACCOUNT,
   ): Promise<{ database: string[]; copied?: string[]; serializer: string[]; rawKeys: string[] }> {
-    const reader = new ExportReader(chatham, { accountId, userId: 'u-lines' }, filters, 16);
+    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId, userId: 'u-lines' }, filters, batchSize: 16 });
     await reader.open();
     try {
       const database: string[] = [];
-      const source = reader.lines(category);
-      if ('ndjson' in source) throw new Error('COPY was not asked for');
+      const source = reader.cursorLines(category);
       let rawKeys: string[] = [];
       for await (const batch of source.batches) {
         rawKeys = Object.keys(batch[0]);
         database.push(...batch.map(source.line));
       }
-      const ndjson = reader.lines(category, true);
+      const ndjson = reader.copyLines(category);
       let copied: string[] | undefined;
-      if ('ndjson' in ndjson) {
+      if (ndjson) {
         const chunks: Buffer[] = [];
-        for await (const chunk of ndjson.ndjson) chunks.push(chunk);
+        for await (const chunk of ndjson) chunks.push(chunk);
         copied = Buffer.concat(chunks).toString('utf8').split('\n');
         expect(copied.pop()).toBe('');
       }
       const serialize = createLineSerializer(category, chatham);
       const serializer: string[] = [];
-      for await (const batch of reader.batches(category)) serializer.push(...batch.map(serialize));
+      for await (const batch of reader.rows(category)) serializer.push(...batch.map(serialize));
       return { database, copied, serializer, rawKeys };
     } finally {
       await reader.close();
@@ -290,13 +289,13 @@ describe('lines written by PostgreSQL', () => {
 
   /** NDJSON lines through COPY for one account. */
   async function copiedLines(accountId: string): Promise<string[]> {
-    const reader = new ExportReader(chatham, { accountId, userId: 'u-lines' }, {}, 16);
+    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId, userId: 'u-lines' }, filters: {}, batchSize: 16 });
     await reader.open();
     try {
-      const source = reader.lines(typed, true);
-      if (!('ndjson' in source)) throw new Error('COPY was not used');
+      const source = reader.copyLines(typed);
+      if (!source) throw new Error('COPY was not used');
       const chunks: Buffer[] = [];
-      for await (const chunk of source.ndjson) chunks.push(chunk);
+      for await (const chunk of source) chunks.push(chunk);
       return Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
     } finally {
       await reader.close();
@@ -318,14 +317,14 @@ describe('lines written by PostgreSQL', () => {
   });
 
   it.each(['typed', 'hybrid'])('stops a COPY halfway (%s): the statement is cancelled and the connection rolls back cleanly', async (name) => {
-    const reader = new ExportReader(chatham, { accountId: 'acct-bulk', userId: 'u-lines' }, {}, 16);
+    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId: 'acct-bulk', userId: 'u-lines' }, filters: {}, batchSize: 16 });
     await reader.open();
     let failed = true;
     try {
-      const source = reader.lines(name === 'typed' ? typed : hybrid, true);
-      if (!('ndjson' in source)) throw new Error('COPY was not used');
+      const source = reader.copyLines(name === 'typed' ? typed : hybrid);
+      if (!source) throw new Error('COPY was not used');
       let bytes = 0;
-      for await (const chunk of source.ndjson) {
+      for await (const chunk of source) {
         bytes += chunk.length;
         break;
       }

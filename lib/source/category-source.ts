@@ -1,0 +1,66 @@
+import type { ExportCategory } from '../registry/export-category.interface';
+
+/**
+ * A piece of one category's NDJSON: lines, each ended by `\n` (a piece may end inside a line
+ * that the next piece finishes), and how many lines end in it.
+ * @internal
+ */
+export interface NdjsonChunk {
+  /** UTF-8 bytes that the consumer owns: the source never changes them once handed over. */
+  readonly bytes: Buffer;
+  /** Lines that end in `bytes`. */
+  readonly rows: number;
+}
+
+/**
+ * The one seam between where rows come from and the archive: a category's rows as NDJSON,
+ * whatever produces them (a database that writes the lines itself, rows serialized in the
+ * worker, or a source outside any database). The archive writers know only this.
+ * @internal
+ */
+export interface CategorySource {
+  /** Rows the category will yield (the progress estimate). */
+  count(category: ExportCategory): Promise<number>;
+  /**
+   * The category's rows as NDJSON, in a stable order. A consumer that stops early (`return`,
+   * or a `for await` left by an exception) ends the read.
+   */
+  ndjson(category: ExportCategory): AsyncIterable<NdjsonChunk>;
+}
+
+/** Characters of serialized lines gathered into one chunk of bytes. */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * Serializes batches of rows into NDJSON chunks of about 64 KiB: one join and one UTF-8 encoding
+ * per chunk, and a chunk's worth of text held at a time, whatever the batch size.
+ * @internal
+ */
+export async function* serializeLines<T>(batches: AsyncIterable<T[]>, line: (row: T) => string): AsyncGenerator<NdjsonChunk> {
+  for await (const batch of batches) {
+    let lines: string[] = [];
+    let chars = 0;
+    for (const row of batch) {
+      const text = line(row);
+      lines.push(text);
+      chars += text.length + 1;
+      if (chars >= CHUNK_CHARS) {
+        yield { bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), rows: lines.length };
+        lines = [];
+        chars = 0;
+      }
+    }
+    if (lines.length > 0) yield { bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), rows: lines.length };
+  }
+}
+
+const NEWLINE = 0x0a;
+
+/** Counts the lines that end in each buffer of NDJSON bytes (as a database writes them). @internal */
+export async function* countLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<NdjsonChunk> {
+  for await (const bytes of chunks) {
+    let rows = 0;
+    for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) rows++;
+    yield { bytes, rows };
+  }
+}
