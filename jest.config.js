@@ -11,4 +11,5 @@ module.exports = {
   testEnvironment: 'node',
   testTimeout: 60000,
   globalSetup: '<rootDir>/test/utils/global-setup.ts',
+  globalTeardown: '<rootDir>/test/utils/global-teardown.ts',
 };

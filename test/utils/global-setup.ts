@@ -1,7 +1,51 @@
 import { Client } from 'pg';
 import { createConnection } from 'mysql2/promise';
 import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MARIADB_URL, POSTGRES_URL, REDIS_URL } from './databases';
+
+/** Names the file where test hosts record their Bull prefixes (set by globalSetup, read by globalTeardown). */
+export const REDIS_PREFIXES_FILE_ENV = 'EXPORT_TEST_REDIS_PREFIXES';
+
+/**
+ * A Bull prefix of its own for one test host (`<family>-<8 hex>`), recorded so that the suite's
+ * teardown removes its keys even when the host is never closed.
+ */
+export function testRedisPrefix(family = 't'): string {
+  const prefix = `${family}-${randomUUID().slice(0, 8)}`;
+  trackRedisPrefix(prefix);
+  return prefix;
+}
+
+/** Records a Bull prefix whose keys the suite's teardown removes from the shared Redis. */
+export function trackRedisPrefix(prefix: string): void {
+  const file = process.env[REDIS_PREFIXES_FILE_ENV];
+  if (file) appendFileSync(file, `${prefix}\n`);
+}
+
+/** Removes every `<prefix>:*` key (SCAN + UNLINK, so Redis never blocks on a large set); returns how many. */
+export async function deleteRedisKeys(prefixes: readonly string[], url = REDIS_URL): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  await redis.connect();
+  try {
+    let deleted = 0;
+    for (const prefix of prefixes) {
+      const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) deleted += await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  } finally {
+    await redis.quit();
+  }
+}
 
 /**
  * Checks that the real services the suite needs answer, and creates the test databases.
@@ -32,4 +76,9 @@ export default async function globalSetup(): Promise<void> {
     throw new Error(`Redis is not reachable at ${REDIS_URL} (${err.message}). Start it: redis-server --daemonize yes --port 6379 --save "" --appendonly no`);
   });
   await redis.quit();
+
+  // Test hosts record their Bull prefixes here; the teardown removes what is left of their keys.
+  const prefixesFile = join(mkdtempSync(join(tmpdir(), 'data-export-test-')), 'redis-prefixes');
+  writeFileSync(prefixesFile, '');
+  process.env[REDIS_PREFIXES_FILE_ENV] = prefixesFile;
 }

@@ -5,7 +5,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
   DATA_EXPORT_ENTITIES,
@@ -23,6 +22,9 @@ import {
   LocalDiskStorage,
 } from 'nestjs-data-export';
 import { DatabaseName, dataSourceOptions, REDIS_URL } from './databases';
+import { deleteRedisKeys, testRedisPrefix } from './global-setup';
+
+export { deleteRedisKeys, testRedisPrefix, trackRedisPrefix } from './global-setup';
 
 /** A fixed 48-character secret for tests. */
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghij-klmnopqrstuvwx';
@@ -87,14 +89,16 @@ export class RecordingNotifier extends ExportNotifier {
 
 /**
  * Boots a host app: TypeORM on a real database, Bull on real Redis with a prefix of its own,
- * and ExportModule storing archives in a fresh temporary directory.
+ * and ExportModule storing archives in a fresh temporary directory. Closing it removes the
+ * directory and the prefix's keys.
  */
 export async function createTestApp(db: DatabaseName, options: TestAppOptions): Promise<TestApp> {
   const storageDir = mkdtempSync(join(tmpdir(), 'data-export-'));
+  const prefix = options.noBullRoot ? undefined : testRedisPrefix('t');
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(dataSourceOptions(db, [...options.entities, ...DATA_EXPORT_ENTITIES])),
-      ...(options.noBullRoot ? [] : [BullModule.forRoot({ url: REDIS_URL, prefix: `t-${randomUUID().slice(0, 8)}` })]),
+      ...(prefix === undefined ? [] : [BullModule.forRoot({ url: REDIS_URL, prefix })]),
       ExportModule.forRoot({
         secret: TEST_SECRET,
         storage: new LocalDiskStorage(storageDir),
@@ -119,7 +123,12 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
     service: app.get(ExportService),
     storageDir,
     close() {
-      closing ??= app.close().then(() => rmSync(storageDir, { recursive: true, force: true }));
+      closing ??= app
+        .close()
+        .then(async () => {
+          if (prefix !== undefined) await deleteRedisKeys([prefix]);
+        })
+        .then(() => rmSync(storageDir, { recursive: true, force: true }));
       return closing;
     },
   };
