@@ -4,6 +4,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import { ExportNotifier, ExportRequester, ExportView } from 'nestjs-data-export';
 import { Member, Team } from '../entities';
 import { esc } from '../web/html';
+import { categoryLabel } from '../web/labels';
 import { Outbox, OutboxMail } from './outbox';
 
 const FROM = 'Helpdesk sample <no-reply@helpdesk-sample.example>';
@@ -43,7 +44,7 @@ export class MailExportNotifier extends ExportNotifier {
   async ready(view: ExportView, url: string, requester: ExportRequester): Promise<void> {
     const { team, name } = await this.who(requester);
     const counts = Object.entries(view.counts ?? {})
-      .map(([category, n]) => `${category}: ${n.toLocaleString('en-US')}`)
+      .map(([category, n]) => `${categoryLabel(category)}: ${n.toLocaleString('en-US')}`)
       .join(' · ');
     await this.send('ready', view, requester, `Your ${team} data export is ready`, [
       `Hi ${name},`,

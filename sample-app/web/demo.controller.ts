@@ -10,13 +10,14 @@ import { demoUsers } from '../seed/seed';
 import { SAMPLE_SETTINGS, SampleSettings } from '../sample.settings';
 import { DemoRequest, signIn, signOut } from './demo-auth';
 import { esc, layout, linkify } from './html';
+import { categoryLabel, fieldLabel } from './labels';
 
 export const PUBLIC_DIR = join(__dirname, '..', 'public');
 
 const ROLE_NOTES: Record<string, string> = {
   owner: 'Can request, download and delete exports',
   admin: 'Can request, download and delete exports',
-  agent: 'Cannot export: sees the refusal (403)',
+  agent: 'Cannot export: only owners and admins can',
 };
 
 /**
@@ -110,14 +111,19 @@ export class DemoController {
     };
   }
 
-  /** What an export can include: the library's registry, in archive order. */
+  /**
+   * What an export can include: the library's registry, in archive order, with the product's
+   * words for each category and for the fields left out or partly hidden.
+   */
   @Get('demo/categories')
   categories() {
     return this.registry.getCategories().map((c) => ({
       name: c.name,
+      label: categoryLabel(c.name),
       description: c.description ?? null,
       filterable: c.timestamp !== undefined,
-      excluded: c.omitted.map((o) => o.key),
+      excluded: c.omitted.map((o) => ({ key: o.key, label: fieldLabel(o.key) })),
+      masked: c.fields.filter((f) => f.mask).map((f) => ({ key: f.key, label: fieldLabel(f.key) })),
     }));
   }
 
