@@ -35,7 +35,7 @@ export interface SampleProcessOptions {
   exportsDir?: string;
   /** @default var/outbox */
   outboxDir?: string;
-  /** Email confirmation before an export starts. @default false */
+  /** Email confirmation before an export starts. @default true */
   confirm?: boolean;
   /** Nest logger setting. */
   logger?: LoggerService | LogLevel[] | false;
@@ -83,7 +83,7 @@ function settingsOf(options: SampleProcessOptions, extra: Pick<SampleSettings, '
     bullPrefix: options.bullPrefix ?? DEFAULT_BULL_PREFIX,
     exportsDir: options.exportsDir ?? DEFAULT_EXPORTS_DIR,
     outboxDir: options.outboxDir ?? DEFAULT_OUTBOX_DIR,
-    confirm: options.confirm ?? false,
+    confirm: options.confirm ?? true,
     allowedRoles: ['owner', 'admin'],
     exportOptions: options.exportOptions,
     ...extra,

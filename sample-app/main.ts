@@ -70,7 +70,7 @@ runMain(async () => {
     `  Database   ${shortPath(database)} (${dbLine})`,
     `  Redis      ${redis.url} (${redisLine})`,
     `  Jobs       ${cli.worker ? 'worked in this process (npm run sample:worker adds a separate worker)' : 'NOT worked here (--no-worker): run `npm run sample:worker`'}`,
-    `  Email      confirmation ${cli.confirm ? 'required (--confirm)' : 'off (--confirm turns it on)'}; emails land in ${url}/demo/outbox`,
+    `  Email      confirmation ${cli.confirm ? 'required (--no-confirm turns it off)' : 'off (--no-confirm)'}; emails land in ${url}/demo/outbox`,
     `  Export     ${categories.length} categories; never exported: ${omitted.join(', ')}; masked: ${masked.join(', ')}`,
     `  Secret     ${exportSecret() === DEMO_ONLY_EXPORT_SECRET ? 'DEMO-ONLY built-in secret (set EXPORT_SECRET for anything real)' : 'from EXPORT_SECRET'}`,
     '',

@@ -23,7 +23,8 @@ Options:
   --tickets <n>     Tickets to seed when the database is empty (default 20000), e.g. --tickets 100000
   --reset           Delete var/sample.sqlite, var/exports and var/outbox, then seed again
   --seed <n>        PRNG seed of the data set (same seed, same data)
-  --confirm         Require email confirmation before an export starts (links land in the outbox)
+  --no-confirm      Start exports without email confirmation (by default a confirmation link,
+                    in the outbox, must be opened first)
   --no-worker       Web process only: export jobs wait for \`npm run sample:worker\`
   --redis <url>     Redis URL (env REDIS_URL). Otherwise 127.0.0.1:6379 if it answers, else a
                     redis-server from PATH is started on a free port for the sample's lifetime
@@ -74,7 +75,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     tickets: int('tickets', str('tickets'), 0, 5_000_000),
     seed: int('seed', str('seed'), 0, 2 ** 32 - 1),
     reset: values.get('reset') === true,
-    confirm: values.get('confirm') === true,
+    // On unless turned off: the product promises a confirmation email.
+    confirm: values.get('confirm') !== false,
     worker: values.get('worker') !== false,
     redisUrl: str('redis') ?? (env.REDIS_URL || undefined),
     database: db ? (db === ':memory:' ? db : resolve(db)) : undefined,
