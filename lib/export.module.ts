@@ -23,6 +23,7 @@ import { ExportExplorer } from './registry/export.explorer';
 import { ExportRegistry } from './registry/export.registry';
 import { ExportService } from './service/export.service';
 import { ExportStorage } from './storage/export.storage';
+import { ArchiveStore } from './storage/archive.store';
 import { ExportPolicy } from './policy/export.policy';
 import { DefaultExportPolicy } from './policy/default-export.policy';
 import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
@@ -99,6 +100,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportLinkSigner,
       ExportEvents,
       ExportSweeper,
+      ArchiveStore,
       ExportService,
       ...(extras.worker ? [ExportProcessor, ExportWorker] : []),
       ...(extras.http ? [loadHttpErrorHandler()] : []),

@@ -1,6 +1,11 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
-import type { ByteRange } from '../storage/export.storage';
+
+/** An inclusive byte range (the shape of `ByteRange`; crypto does not depend on storage). */
+interface ByteRange {
+  start: number;
+  end: number;
+}
 
 /**
  * Encryption at rest of archives: AES-256-GCM in fixed-size segments (the STREAM construction).

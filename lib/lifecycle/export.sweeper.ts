@@ -10,6 +10,7 @@ import { ExportProducer } from '../queue/export.producer';
 import { transitionExport } from '../utils/export-transition.util';
 import { ExportEvents } from '../service/export-events';
 import { requesterOf, toExportView } from '../service/export-view.util';
+import { ArchiveStore } from '../storage/archive.store';
 
 /** What one sweep changed. @publicApi */
 export interface ExportSweepResult {
@@ -54,6 +55,7 @@ export class ExportSweeper {
     private readonly notifier: ExportNotifier,
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
+    private readonly archives: ArchiveStore,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -93,7 +95,7 @@ export class ExportSweeper {
 
     const done = [ExportStatus.Expired, ExportStatus.Cancelled, ExportStatus.Failed];
     for (const row of await this.find({ status: In(done), storageKey: Not(IsNull()) })) {
-      await this.options.storage.delete(row.storageKey!);
+      await this.archives.delete(row.storageKey!);
       await this.repo.update({ id: row.id, status: In(done) }, { storageKey: null });
       result.filesDeleted++;
     }
@@ -181,7 +183,7 @@ export class ExportSweeper {
 
   /** Deletes a dead run's file (and its `.partial`), then forgets the key unless a new run set its own. */
   private async deleteFile(id: string, storageKey: string): Promise<void> {
-    await this.options.storage.delete(storageKey);
+    await this.archives.delete(storageKey);
     await this.repo.update({ id, storageKey }, { storageKey: null });
   }
 

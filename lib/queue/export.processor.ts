@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import type { Job } from 'bull';
 import { DataSource, Repository } from 'typeorm';
 import { ArchiveWriter } from '../archive/archive.writer';
@@ -9,7 +8,8 @@ import { ZipArchiveWriter } from '../archive/zip-archive.writer';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
-import { ExportError, ExportProcessingError } from '../errors/export.error';
+import { ExportError } from '../errors/export.error';
+import { failureReason } from '../errors/failure-reason.util';
 import { ExportMessages } from '../export.messages';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
@@ -21,7 +21,7 @@ import { requesterOf, toExportView } from '../service/export-view.util';
 import { ExportEvents } from '../service/export-events';
 import { createEntitySource } from '../source/create-entity-source';
 import { notifySafely, transitionExport } from '../utils/export-transition.util';
-import { ARCHIVE_CIPHER, deriveArchiveKey, EncryptStream } from '../crypto/archive-cipher';
+import { ArchiveStore, ArchiveUpload } from '../storage/archive.store';
 import type { ExportJobData } from './export-job.interface';
 import { ExportInterruptedSignal, ExportRun, settleWithin } from './export-run';
 
@@ -37,26 +37,6 @@ const STORAGE_WIND_DOWN_MS = 2000;
 
 /** Thrown inside a run when the export left `processing` (cancelled): stops without retry. */
 class ExportStoppedSignal extends Error {}
-
-/**
- * Counts and hashes the bytes that pass through: the downloadable archive's size and sha256.
- * Bytes pass only as fast as the storage takes them, so each chunk is also a sign of progress.
- */
-class DigestStream extends Transform {
-  readonly hash = createHash('sha256');
-  bytes = 0;
-
-  constructor(private readonly onChunk: () => void) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.onChunk();
-    done(null, chunk);
-  }
-}
 
 /**
  * Builds one export's archive: reads every category of the account from one snapshot, writes
@@ -78,6 +58,7 @@ export class ExportProcessor {
     private readonly links: ExportLinkSigner,
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
+    private readonly archives: ArchiveStore,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -115,7 +96,7 @@ export class ExportProcessor {
       return;
     }
     // A storage that does not answer must not hold the run: what is left is removed later.
-    if (before.storageKey) await settleWithin(this.options.storage.delete(before.storageKey), WIND_DOWN_MS);
+    if (before.storageKey) await settleWithin(this.archives.delete(before.storageKey), WIND_DOWN_MS);
     const row = await this.repo.findOneByOrFail({ id: exportId });
     this.events.emit('status', row);
     const progress = { category: undefined as string | undefined };
@@ -181,14 +162,11 @@ export class ExportProcessor {
       // The source's own watchdog (which names the category) acts before the run's.
       stallTimeoutMs: Math.floor((this.options.stallTimeoutMs * 3) / 4),
     });
-    const storage = this.options.storage;
     // The run's fencing token: every update below applies only while the row still holds it.
     const fence = { storageKey };
     let failed = true;
     let writing: Promise<unknown> | undefined;
-    let stored: Promise<unknown> | undefined;
-    let digest: DigestStream | undefined;
-    let encrypt: EncryptStream | undefined;
+    let upload: ArchiveUpload | undefined;
     try {
       await run.guard(source.open());
       let estimated = 0;
@@ -231,24 +209,9 @@ export class ExportProcessor {
         }
       };
 
-      // The digest sees the plain archive (what users download); storage gets it encrypted.
-      // Errors surface as the storage's rejection; the listeners keep them from going unhandled.
-      const plain = (digest = new DigestStream(() => run.moved()));
-      plain.on('error', noop);
-      let body: Readable = plain;
-      if (this.options.encryption) {
-        encrypt = new EncryptStream(deriveArchiveKey(this.options.secret, row.id));
-        encrypt.on('error', noop);
-        pipeline(plain, encrypt, noop);
-        body = encrypt;
-      }
-      stored = storage.put(storageKey, body);
-      stored.then(
-        // The archive is whole only once the writer ended it: a storage that is done before
-        // then has not stored it.
-        () => !plain.writableEnded && run.abort(new ExportProcessingError(ExportMessages.storageEndedEarly())),
-        (err: unknown) => run.abort(new ExportProcessingError(ExportMessages.storageFailed(failureReason(err)))),
-      );
+      // Each chunk the storage takes is progress; its failure stops the run at once.
+      upload = this.archives.upload(row.id, storageKey, () => run.moved());
+      upload.stored.catch((err: Error) => run.abort(err));
       const exportedAt = this.clock.now();
       writing = writer.write(
         {
@@ -262,21 +225,21 @@ export class ExportProcessor {
           onCategory: (category) => (progress.category = category.name),
           onBatch,
         },
-        plain,
+        upload.input,
       );
       writing.catch(noop);
       const summaries = await run.guard(writing as Promise<Awaited<ReturnType<ArchiveWriter['write']>>>);
       progress.category = undefined;
-      await run.guard(stored);
+      const archive = await run.guard(upload.stored);
       const completedAt = this.clock.now();
       const completed = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
         status: ExportStatus.Completed,
         completedAt,
         expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
         storageKey,
-        encryption: this.options.encryption ? ARCHIVE_CIPHER : null,
-        size: plain.bytes,
-        sha256: plain.hash.digest('hex'),
+        encryption: archive.encryption,
+        size: archive.size,
+        sha256: archive.sha256,
         counts: Object.fromEntries(summaries.map((s) => [s.name, s.rows])),
         rowsDone: done,
         percent: 100,
@@ -285,20 +248,19 @@ export class ExportProcessor {
       }, fence);
       if (!completed) throw new ExportStoppedSignal();
       failed = false;
-      this.logger.log(`Export ${row.id} completed: ${done} rows, ${plain.bytes} bytes`);
+      this.logger.log(`Export ${row.id} completed: ${done} rows, ${archive.size} bytes`);
     } catch (err) {
       // The archive's output closed under the writer: the storage gave up on its body, and its
       // rejection (which aborts the run with the storage's reason) is the cause.
-      if (!run.reason && digest?.destroyed) await settleWithin(stored, STORAGE_WIND_DOWN_MS);
+      if (!run.reason && upload?.input.destroyed) await settleWithin(upload.stored, STORAGE_WIND_DOWN_MS);
       // An abort's reason is the cause; what the writer threw then is only its consequence.
       const cause = run.reason ?? err;
       run.abort(cause as Error);
-      digest?.destroy(cause as Error);
-      encrypt?.destroy(cause as Error);
+      upload?.destroy(cause as Error);
       await settleWithin(writing, WIND_DOWN_MS);
-      await settleWithin(stored, STORAGE_WIND_DOWN_MS);
+      await settleWithin(upload?.stored, STORAGE_WIND_DOWN_MS);
       // Nothing half-written stays: a storage is not trusted to have removed its partial object.
-      await settleWithin(storage.delete(storageKey), STORAGE_WIND_DOWN_MS);
+      await settleWithin(this.archives.delete(storageKey), STORAGE_WIND_DOWN_MS);
       throw cause;
     } finally {
       await source.close(failed);
@@ -351,12 +313,4 @@ export function describeFailure(err: unknown, category?: string): string {
   if (err instanceof ExportError) return err.message;
   const reason = failureReason(err);
   return category ? ExportMessages.categoryFailed(category, reason) : ExportMessages.archiveFailed(reason);
-}
-
-/** An error's class and code (`Error ENOSPC`), the only parts of a foreign error safe to show. */
-function failureReason(err: unknown): string {
-  const e = err as { name?: unknown; code?: unknown } | null;
-  const name = typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error';
-  const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? String(e.code) : '';
-  return /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? `${name} ${code}` : name;
 }

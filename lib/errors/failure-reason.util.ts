@@ -1,0 +1,12 @@
+/**
+ * An error's class and code (`Error ENOSPC`, `QueryFailedError 57014`): the only parts of a
+ * foreign error (a driver's, a storage's) safe to store and show, since its message can quote
+ * row values, paths or credentials.
+ * @internal
+ */
+export function failureReason(err: unknown): string {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  const name = typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error';
+  const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? String(e.code) : '';
+  return /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? `${name} ${code}` : name;
+}
