@@ -1,6 +1,8 @@
 // Settings → Data Export: plain browser JavaScript, no build step.
-// Talks to the library's built-in endpoints (POST/GET/DELETE /exports, GET /exports/:id/events)
-// and to two small sample endpoints (/demo/me, /demo/categories).
+// Talks to the library's built-in endpoints (POST/GET/DELETE /exports, GET /exports/eligibility,
+// GET /exports/:id/events) and to two small sample endpoints (/demo/me, /demo/categories).
+// The form shows the rules before the click: GET /exports/eligibility says whether a request
+// would be accepted, and why not; the page asks again after every change.
 'use strict';
 
 (function () {
@@ -15,7 +17,7 @@
     cancelled: 'Cancelled',
   };
   const $ = (id) => document.getElementById(id);
-  const state = { me: null, categories: [], current: null, source: null, countdown: null, events: 0 };
+  const state = { me: null, categories: [], current: null, eligibility: null, source: null, countdown: null, rulesTimer: null, noticeUntil: null, events: 0 };
 
   // ---------- helpers ----------
   async function api(method, path, body) {
@@ -68,59 +70,110 @@
   const total = (counts) => (counts ? Object.values(counts).reduce((a, b) => a + b, 0) : null);
   const who = (userId) => (state.me && userId === state.me.userId ? 'You' : (state.me && state.me.members[userId]) || userId);
 
-  // ---------- notices (the API's refusals, in people's words) ----------
-  function notice(kind, title, text, code, extra) {
+  // ---------- notices (what just happened, and the API's refusals, in people's words) ----------
+  /**
+   * Shows one notice. `code` is for the page's own bookkeeping (and tests), never shown.
+   * `until(view)` says whether the notice still holds for the current export: once it returns
+   * false (the export moved on), the notice goes.
+   */
+  function notice(kind, title, text, code, until) {
     const box = $('notice');
     clearInterval(state.countdown);
     box.hidden = false;
     box.className = 'notice ' + kind;
     box.dataset.code = code || '';
-    box.replaceChildren(...[el('strong', { text: title }), el('span', { id: 'notice-text' }, text), extra].filter(Boolean));
+    state.noticeUntil = until || null;
+    box.replaceChildren(el('strong', { text: title }), el('span', { id: 'notice-text' }, text));
     box.scrollIntoView({ block: 'nearest' });
   }
   function clearNotice() {
     clearInterval(state.countdown);
+    state.noticeUntil = null;
     $('notice').hidden = true;
     $('notice').dataset.code = '';
   }
+  const roleName = () => (/^[aeiou]/.test(state.me.role) ? 'an ' : 'a ') + state.me.role;
+  const nextTime = (iso) => {
+    const at = new Date(iso);
+    return `${fmtDate(iso)} (in ${fmtDuration((at.getTime() - Date.now()) / 1000)})`;
+  };
+  /** The refusal of a request, in people's words (the page normally says it before the click). */
   function refusal(res) {
     const body = res.data || {};
-    const code = body.code || 'HTTP_' + res.status;
-    const detail = el('span', { class: 'code', text: res.status + ' ' + code + (body.message ? ' · ' + body.message : '') });
-    switch (code) {
+    switch (body.code) {
       case 'EXPORT_FORBIDDEN':
-        return notice(
-          'err',
-          'Only team owners and admins can export data',
-          `You're signed in as ${state.me.name}, ${state.me.role === 'agent' ? 'an agent' : 'a ' + state.me.role} of ${state.me.teamName}. This protects sensitive business information from being downloaded by anyone on the team. Ask an owner or admin to export.`,
-          code,
-          detail,
-        );
+        return notice('err', 'Only team owners and admins can export data', `You're signed in as ${state.me.name}, ${roleName()} of ${state.me.teamName}. Ask an owner or admin to export.`, body.code);
       case 'EXPORT_ALREADY_ACTIVE':
-        return notice(
-          'warn',
-          'You already have an export in progress or ready to download',
-          'One active export at a time: download the one you have (or delete it), then request a new one.',
-          code,
-          detail,
-        );
+        return notice('warn', 'You already have an export in progress or ready to download', 'One export at a time: download the one you have (or delete it), then request a new one.', body.code);
       case 'EXPORT_COOLDOWN': {
-        const availableAt = body.availableAt ? new Date(body.availableAt) : new Date(Date.now() + (body.retryAfterSeconds || 0) * 1000);
-        const text = () => `There is a 24-hour cooldown after each completed export. You can request a new one in ${fmtDuration((availableAt.getTime() - Date.now()) / 1000)}, on ${fmtDate(availableAt.toISOString())}.`;
-        notice('warn', 'Please wait before requesting another export', text(), code, detail);
-        state.countdown = setInterval(() => {
-          const span = $('notice-text');
-          if (span) span.textContent = text();
-        }, 1000);
-        return;
+        const at = body.availableAt || new Date(Date.now() + (body.retryAfterSeconds || 0) * 1000).toISOString();
+        return notice('warn', 'Please wait before requesting another export', `There is a 24-hour pause after each completed export. You can request a new one on ${nextTime(at)}.`, body.code);
       }
+      case 'EXPORT_EMAIL_REQUIRED':
+        return notice('err', 'We need your email address first', 'We send a confirmation link before an export starts, and your account has no email address. Add one to your profile, then request the export.', body.code);
       case 'EXPORT_INVALID_REQUEST':
-        return notice('err', 'Please check your request', body.message || 'The request is not valid.', code, detail);
+        return notice('err', 'Please check your request', 'Some of the choices above are not valid. Check the data types and the dates, then try again.', body.code);
       case 'EXPORT_QUEUE_UNAVAILABLE':
-        return notice('err', 'Exports are temporarily unavailable', 'Our export queue is not answering right now. Nothing was saved; please try again in a minute.', code, detail);
+        return notice('err', 'Exports are temporarily unavailable', 'Nothing was saved. Please try again in a minute.', body.code);
       default:
-        return notice('err', 'Something went wrong', body.message || 'Please try again.', code, detail);
+        return notice('err', 'Something went wrong', 'Nothing was saved. Please try again in a minute.', body.code || 'HTTP_' + res.status);
     }
+  }
+
+  // ---------- the rules, before the click (GET /exports/eligibility) ----------
+  /** Why a request would be refused now, in people's words, with the next allowed time. */
+  function rulesOf(e) {
+    const current = state.current && state.current.id === e.activeExportId ? state.current : null;
+    switch (e.reason) {
+      case 'EXPORT_FORBIDDEN':
+        return {
+          kind: 'role',
+          title: 'Only team owners and admins can export data',
+          text: `You're signed in as ${state.me.name}, ${roleName()} of ${state.me.teamName}. This keeps sensitive business information from being downloaded by anyone on the team. Ask an owner or admin to export.`,
+        };
+      case 'EXPORT_ALREADY_ACTIVE': {
+        const status = current ? current.status : null;
+        const then = e.nextAllowedAt ? ` You can request a new one on ${nextTime(e.nextAllowedAt)}, when its download window ends.` : '';
+        if (status === 'completed') return { kind: 'active', title: 'Your export is ready to download', text: 'One export at a time: download the one above, or delete it.' + then };
+        if (status === 'pending') return { kind: 'active', title: 'Your export is waiting for your confirmation', text: 'One export at a time: confirm the one above (or cancel it) before requesting another.' };
+        return { kind: 'active', title: "We're packaging your current export", text: 'One export at a time: you can request another once this one is done.' + then };
+      }
+      case 'EXPORT_COOLDOWN':
+        return {
+          kind: 'cooldown',
+          title: 'Please wait before requesting another export',
+          text: 'There is a 24-hour pause after each completed export.' + (e.nextAllowedAt ? ` You can request a new one on ${nextTime(e.nextAllowedAt)}.` : ''),
+        };
+      case 'EXPORT_EMAIL_REQUIRED':
+        return { kind: 'email', title: 'We need your email address first', text: 'We send a confirmation link before an export starts, and your account has no email address. Add one to your profile, then come back.' };
+      default:
+        return { kind: 'other', title: 'Exports are not available right now', text: 'Please come back later.' };
+    }
+  }
+  function renderEligibility(e) {
+    state.eligibility = e;
+    clearInterval(state.rulesTimer);
+    const card = $('request-card');
+    const box = $('rules');
+    const blocked = e && !e.canRequest;
+    for (const fieldset of card.querySelectorAll('fieldset.request-form')) fieldset.disabled = blocked;
+    if (!blocked) {
+      card.dataset.blocked = '';
+      box.hidden = true;
+      syncRequestButton();
+      return;
+    }
+    const rules = rulesOf(e);
+    card.dataset.blocked = rules.kind;
+    box.hidden = false;
+    box.className = 'rules rules-' + rules.kind;
+    const draw = () => box.replaceChildren(el('strong', { text: rules.title }), el('span', { id: 'rules-text' }, rulesOf(e).text));
+    draw();
+    if (e.nextAllowedAt) {
+      // Counts down, and asks again once the time has come.
+      state.rulesTimer = setInterval(() => (Date.parse(e.nextAllowedAt) <= Date.now() ? load() : draw()), 15_000);
+    }
+    syncRequestButton();
   }
 
   // ---------- categories ----------
@@ -135,18 +188,18 @@
           'td',
           {},
           c.description || '',
-          c.excluded.length ? el('span', { class: 'excluded', text: 'Never exported: ' + c.excluded.join(', ') }) : null,
+          c.excluded.length ? el('span', { class: 'excluded', text: 'Never exported: ' + c.excluded.map((f) => f.label).join(', ') }) : null,
+          c.masked.length ? el('span', { class: 'excluded', text: 'Partly hidden: ' + c.masked.map((f) => f.label).join(', ') }) : null,
         ),
       ),
     );
     $('categories').replaceChildren(...rows);
     syncRequestButton();
   }
+  /** The product's name of a category (from /demo/categories). */
   function labelOf(name) {
-    const special = { csat_surveys: 'CSAT surveys', api_keys: 'API keys', team: 'Team' };
-    if (special[name]) return special[name];
-    const s = name.replace(/[_-]+/g, ' ');
-    return s.charAt(0).toUpperCase() + s.slice(1);
+    const category = state.categories.find((c) => c.name === name);
+    return category ? category.label : name;
   }
   function selectedCategories() {
     return [...document.querySelectorAll('input.category:checked')].map((i) => i.value);
@@ -156,13 +209,20 @@
     const all = picked.length === state.categories.length;
     $('all-categories').checked = all;
     $('all-categories').indeterminate = picked.length > 0 && !all;
-    $('request').disabled = picked.length === 0;
-    $('request-hint').textContent = picked.length === 0 ? 'Pick at least one data type.' : all ? 'Everything, as a ZIP of JSON files.' : picked.length + ' of ' + state.categories.length + ' data types.';
+    const blocked = !!state.eligibility && !state.eligibility.canRequest;
+    $('request').disabled = blocked || picked.length === 0;
+    $('request-hint').textContent = blocked ? '' : picked.length === 0 ? 'Pick at least one data type.' : all ? 'Everything, as a ZIP of JSON files.' : picked.length + ' of ' + state.categories.length + ' data types.';
   }
 
   // ---------- the current export ----------
+  /** Why an expired export ended, when the view says: deleted early by a member, never confirmed… */
+  const END_LABEL = { deleted: 'Deleted', unconfirmed: 'Not confirmed', 'archive-missing': 'File unavailable' };
+  const isDeleted = (view) => !!view.deletedAt || view.reason === 'deleted';
+  const statusLabel = (view) => (isDeleted(view) ? 'Deleted' : END_LABEL[view.reason] || STATUS_LABEL[view.status] || view.status);
   function renderCurrent(view) {
     state.current = view;
+    // A notice about an export that has moved on ("We're packaging your data" once it is ready) goes.
+    if (state.noticeUntil && !state.noticeUntil(view)) clearNotice();
     const card = $('current');
     if (!view) {
       card.hidden = true;
@@ -263,30 +323,43 @@
       ...list.map((v) =>
         el(
           'tr',
-          { 'data-export-id': v.id, 'data-status': v.status },
-          el('td', { text: fmtDate(v.createdAt) }),
-          el('td', { text: who(v.requestedBy) }),
-          el('td', {}, el('span', { class: 'badge ' + v.status, text: STATUS_LABEL[v.status] || v.status })),
-          el('td', { text: fmtNum(total(v.counts)) }),
-          el('td', { text: fmtBytes(v.size) }),
-          el('td', {}, v.downloadUrl ? el('a', { href: v.downloadUrl, download: '' }, 'Download') : v.status === 'completed' ? '' : v.completedAt ? el('span', { class: 'muted', text: 'Deleted' }) : ''),
+          { 'data-export-id': v.id, 'data-status': v.status, 'data-deleted': isDeleted(v) ? 'true' : undefined },
+          el('td', { 'data-label': 'Requested', text: fmtDate(v.createdAt) }),
+          el('td', { 'data-label': 'By', text: who(v.requestedBy) }),
+          el('td', { 'data-label': 'Status' }, el('span', { class: 'badge ' + (isDeleted(v) ? 'deleted' : v.status), text: statusLabel(v) })),
+          el('td', { 'data-label': 'Records', text: fmtNum(total(v.counts)) }),
+          el('td', { 'data-label': 'Size', text: fmtBytes(v.size) }),
+          el(
+            'td',
+            { class: 'history-more' },
+            v.downloadUrl
+              ? el('a', { href: v.downloadUrl, download: '' }, 'Download')
+              : isDeleted(v) && v.deletedAt
+                ? el('span', { class: 'muted', text: 'Deleted ' + fmtDate(v.deletedAt) + (v.deletedBy ? ' by ' + who(v.deletedBy) : '') })
+                : '',
+          ),
         ),
       ),
     );
   }
 
   // ---------- actions ----------
+  /** Reads the exports and the rules again; an older read that answers late is dropped. */
   async function load() {
-    const res = await api('GET', '/exports');
+    const seq = (state.loads = (state.loads || 0) + 1);
+    const [res, eligibility] = await Promise.all([api('GET', '/exports'), api('GET', '/exports/eligibility')]);
+    if (seq !== state.loads) return;
     if (!res.ok) {
       renderHistory(null);
       renderCurrent(null);
-      return;
+    } else {
+      renderHistory(res.data);
+      const current = res.data.find((v) => ACTIVE.includes(v.status) || (v.status === 'completed' && v.downloadUrl));
+      renderCurrent(current || null);
+      if (current && ACTIVE.includes(current.status) && !state.source) follow(current.id);
     }
-    renderHistory(res.data);
-    const current = res.data.find((v) => ACTIVE.includes(v.status) || (v.status === 'completed' && v.downloadUrl));
-    renderCurrent(current || null);
-    if (current && ACTIVE.includes(current.status) && !state.source) follow(current.id);
+    // Without an answer the form stays open, and a refusal shows after the click.
+    renderEligibility(eligibility.ok ? eligibility.data : null);
   }
 
   async function request() {
@@ -303,19 +376,23 @@
       const res = await api('POST', '/exports', body);
       if (res.status === 202) {
         const view = res.data;
+        const pending = view.status === 'pending';
         notice(
           'ok',
-          view.status === 'pending' ? 'Check your email to confirm the export' : 'Export requested',
-          view.status === 'pending'
+          pending ? 'Check your email to confirm the export' : 'Export requested',
+          pending
             ? 'We sent a confirmation link to ' + state.me.email + '. Nothing is exported until you confirm.'
             : "We're packaging your data now. You can stay on this page to follow the progress, or come back later: we'll email you when it's ready.",
           'REQUESTED',
+          // Holds while the export is where this notice says it is.
+          (current) => !!current && current.id === view.id && (pending ? current.status === 'pending' : current.status === 'confirmed' || current.status === 'processing'),
         );
         renderCurrent(view);
         follow(view.id);
         load();
       } else {
         refusal(res);
+        load();
       }
     } finally {
       syncRequestButton();
@@ -326,7 +403,8 @@
     if (!window.confirm(question)) return;
     const res = await api('DELETE', '/exports/' + encodeURIComponent(id));
     if (res.ok) {
-      notice('ok', res.data.status === 'expired' ? 'Export deleted' : 'Export cancelled', res.data.status === 'expired' ? 'The file was deleted. A new export can be requested 24 hours after the last completed one.' : 'Nothing more will be exported.', 'DELETED');
+      const cancelled = res.data.status === 'cancelled';
+      notice('ok', cancelled ? 'Export cancelled' : 'Export deleted', cancelled ? 'Nothing more will be exported.' : 'The file is permanently deleted.', 'DELETED');
       if (state.source) state.source.close();
       state.source = null;
       await load();
@@ -353,9 +431,6 @@
       $('until').value = '';
     });
     $('request').addEventListener('click', request);
-    if (!me.data.canExport) {
-      notice('', 'Exports are for team owners and admins', `You're signed in as ${me.data.name} (${me.data.role}). You can look around, but a request will be refused.`, 'ROLE_INFO');
-    }
     await load();
     document.body.dataset.ready = 'true';
   }

@@ -1,31 +1,35 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { createSampleApp, SampleApp } from '../../sample-app/create-sample-app';
 import { Member, Ticket } from '../../sample-app/entities';
 import type { OutboxMail } from '../../sample-app/mail/outbox';
+import { deleteRedisKeys, testRedisPrefix } from '../utils/global-setup';
 import { parseNdjson, readZip } from '../utils/zip';
 
 /*
  * The help-desk sample, driven in headless Chromium: real SQLite, real Redis (a Bull prefix of
- * its own), the library's real endpoints and worker, the page's real JavaScript. Nothing is mocked.
- * Screenshots land in docs/images/.
+ * its own, removed afterwards), the library's real endpoints and worker, the page's real
+ * JavaScript. Nothing is mocked. Screenshots land in a temporary folder; with
+ * UPDATE_SCREENSHOTS=1 they replace the committed ones in docs/images/.
  */
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const SHOTS = join(__dirname, '..', '..', 'docs', 'images');
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 
 jest.setTimeout(60_000);
 
 let browser: Browser;
 let tmp: string;
+let shots: string;
+const prefixes: string[] = [];
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'helpdesk-sample-'));
-  mkdirSync(SHOTS, { recursive: true });
+  shots = UPDATE_SCREENSHOTS ? join(__dirname, '..', '..', 'docs', 'images') : join(tmp, 'screenshots');
+  mkdirSync(shots, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
@@ -35,16 +39,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+  // The queues' keys go with the test (our own prefixes only, never a flush).
+  await deleteRedisKeys(prefixes, REDIS_URL);
 });
 
 /** Boots the sample in-process on a free port, with its own database, storage, outbox and queue prefix. */
 function boot(name: string, options: { tickets: number; confirm?: boolean; batchSize?: number }): Promise<SampleApp> {
+  const bullPrefix = testRedisPrefix('sample-test');
+  prefixes.push(bullPrefix);
   return createSampleApp({
     port: 0,
     publicHost: '127.0.0.1',
     database: ':memory:',
     redisUrl: REDIS_URL,
-    bullPrefix: `sample-test-${randomUUID().slice(0, 8)}`,
+    bullPrefix,
     exportsDir: join(tmp, name, 'exports'),
     outboxDir: join(tmp, name, 'outbox'),
     tickets: options.tickets,
@@ -54,8 +62,8 @@ function boot(name: string, options: { tickets: number; confirm?: boolean; batch
   });
 }
 
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+async function newPage(viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ acceptDownloads: true, viewport, locale: 'en-US', timezoneId: 'UTC' });
   const page = await context.newPage();
   // Delete / cancel ask for confirmation.
   page.on('dialog', (dialog) => void dialog.accept());
@@ -70,11 +78,28 @@ async function signIn(page: Page, sample: SampleApp, email: string): Promise<voi
   await page.waitForSelector('body[data-ready="true"]');
 }
 
-const noticeCode = (page: Page) => page.getAttribute('#notice', 'data-code');
+/** What the request form says before any click: closed (and why), or open. */
+async function requestForm(page: Page): Promise<{ blocked: string | null; buttonDisabled: boolean; fieldsDisabled: boolean; rules: string | null }> {
+  return {
+    blocked: (await page.getAttribute('#request-card', 'data-blocked')) || null,
+    buttonDisabled: await page.isDisabled('#request'),
+    fieldsDisabled: await page.isDisabled('input.category >> nth=0'),
+    rules: (await page.isVisible('#rules')) ? await page.textContent('#rules') : null,
+  };
+}
+
+/** The page as a person reads it holds no error code and no HTTP status. */
+async function expectNoCodes(page: Page): Promise<void> {
+  const text = await page.innerText('main');
+  expect(text).not.toMatch(/EXPORT_[A-Z_]+|HTTP_\d+/);
+}
+
+/** Widest point of the page, in CSS pixels (the viewport's width when nothing overflows). */
+const pageWidth = (page: Page) => page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
 
 /**
- * Saves a screenshot of the top of the page to docs/images, down to the bottom of `until`
- * (default: the whole main column, at most 900 px), so the PNGs stay small.
+ * Saves a screenshot of the top of the page, down to the bottom of `until` (default: the whole
+ * main column, at most 900 px), so the PNGs stay small.
  */
 async function shot(page: Page, file: string, until = 'main'): Promise<void> {
   // Runs in the page (the test's tsconfig has no DOM types, hence `globalThis as any`).
@@ -83,7 +108,7 @@ async function shot(page: Page, file: string, until = 'main'): Promise<void> {
     w.scrollTo(0, 0);
     return Math.ceil(w.document.querySelector(selector).getBoundingClientRect().bottom + 20);
   }, until);
-  await page.screenshot({ path: join(SHOTS, file), clip: { x: 0, y: 0, width: 1280, height: Math.min(900, height) } });
+  await page.screenshot({ path: join(shots, file), clip: { x: 0, y: 0, width: 1280, height: Math.min(900, height) } });
 }
 
 describe('help-desk sample: Settings → Data Export in headless Chromium', () => {
@@ -118,10 +143,20 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     // Every category of the registry is offered, with what is never exported.
     const categories = await page.$$eval('input.category', (boxes) => boxes.map((b) => b.getAttribute('value')));
     expect(categories).toEqual(['team', 'members', 'customers', 'tickets', 'messages', 'articles', 'csat_surveys', 'settings', 'webhooks', 'api_keys', 'invitations']);
-    await expect(page.textContent('#categories')).resolves.toContain('Never exported: passwordHash, mfaSecret');
+    // In the product's words, not the code's: no column names.
+    const offered = (await page.textContent('#categories'))!;
+    expect(offered).toContain('Never exported: passwords, MFA secrets');
+    expect(offered).toContain('CSAT responses');
+    expect(offered).not.toMatch(/passwordHash|mfaSecret|lastSignInIp|csat_surveys|api_keys/);
+    expect(await requestForm(page)).toEqual({ blocked: null, buttonDisabled: false, fieldsDisabled: false, rules: null });
 
     await page.click('#request');
     await page.waitForSelector('#notice[data-code="REQUESTED"]');
+    // The form closes at once, with the reason: one export at a time.
+    await page.waitForSelector('#request-card[data-blocked="active"]');
+    const during = await requestForm(page);
+    expect(during).toMatchObject({ blocked: 'active', buttonDisabled: true, fieldsDisabled: true });
+    expect(during.rules).toMatch(/We're packaging your current export|Your export is ready to download/);
     // The bar moves while the job runs (SSE `progress` events from GET /exports/:id/events)…
     const seenProcessing = await page
       .waitForFunction(
@@ -143,6 +178,13 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     await expect(page.getAttribute('#progress', 'aria-valuenow')).resolves.toBe('100');
     expect(Number(await page.getAttribute('#current', 'data-events'))).toBeGreaterThanOrEqual(2);
     await expect(page.textContent('#current-status')).resolves.toBe('Ready to download');
+    // "We're packaging your data" does not stay beside "Ready to download".
+    await page.waitForSelector('#notice', { state: 'hidden' });
+    const ready = await requestForm(page);
+    expect(ready).toMatchObject({ blocked: 'active', buttonDisabled: true });
+    expect(ready.rules).toContain('Your export is ready to download');
+    expect(ready.rules).toMatch(/You can request a new one on .+ \(in 2[34] h \d{2} min\)/);
+    await expectNoCodes(page);
     await shot(page, 'data-export-completed.png', '#request-card > p');
 
     const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
@@ -193,44 +235,64 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     expect(readFileSync((await emailed.path())!).equals(bytes)).toBe(true);
   });
 
-  it('a second request by the owner is refused while the export is downloadable (409), then by the cooldown with the time left (429)', async () => {
+  it('before any click, the form is closed while the export is downloadable, then by the cooldown after it is deleted, which the history shows as deleted', async () => {
     await page.goto(`${sample.url}/settings/data-export`);
     await page.waitForSelector('body[data-ready="true"]');
     await page.waitForSelector('#current[data-status="completed"]');
-    await page.click('#request');
-    await page.waitForSelector('#notice[data-code="EXPORT_ALREADY_ACTIVE"]');
-    await expect(page.textContent('#notice')).resolves.toContain('You already have an export in progress or ready to download');
+    const active = await requestForm(page);
+    expect(active).toMatchObject({ blocked: 'active', buttonDisabled: true, fieldsDisabled: true });
+    expect(active.rules).toContain('Your export is ready to download');
     await shot(page, 'data-export-already-active.png', '#request-card > p');
 
     // Deleting the completed export through the page frees the slot; the cooldown still applies.
+    const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
     await page.click('#delete');
     await page.waitForSelector('#notice[data-code="DELETED"]');
     await page.waitForSelector('#current', { state: 'hidden' });
-    await expect(page.textContent('#history tbody')).resolves.toContain('Expired');
-    await page.click('#request');
-    await page.waitForSelector('#notice[data-code="EXPORT_COOLDOWN"]');
-    const text = (await page.textContent('#notice'))!;
-    expect(text).toContain('Please wait before requesting another export');
-    expect(text).toMatch(/in 2[34] h \d{2} min/);
-    expect(text).toContain('429 EXPORT_COOLDOWN');
+    await page.waitForSelector('#request-card[data-blocked="cooldown"]');
+    const row = page.locator(`#history tr[data-export-id="${exportId}"]`);
+    await expect(row.locator('.badge').textContent()).resolves.toBe('Deleted');
+    await expect(row.textContent()).resolves.toMatch(/Deleted .+ by You/);
+
+    // A fresh visit says it before the click too.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    const cooldown = await requestForm(page);
+    expect(cooldown).toMatchObject({ blocked: 'cooldown', buttonDisabled: true, fieldsDisabled: true });
+    expect(cooldown.rules).toContain('Please wait before requesting another export');
+    expect(cooldown.rules).toMatch(/You can request a new one on .+ \(in 2[34] h \d{2} min\)/);
+    await expect(page.locator(`#history tr[data-export-id="${exportId}"] .badge`).textContent()).resolves.toBe('Deleted');
+    await expectNoCodes(page);
     await shot(page, 'data-export-cooldown.png', '#request-card > p');
   });
 
-  it('an agent sees the refusal (403 EXPORT_FORBIDDEN)', async () => {
+  it('an agent sees, before any click, that only owners and admins can export', async () => {
     const agent = sample.users.find((u) => u.role === 'agent' && u.teamId === 'northwind-outfitters')!;
     await signIn(page, sample, agent.email);
-    expect(await noticeCode(page)).toBe('ROLE_INFO');
     await expect(page.textContent('#history tbody')).resolves.toContain('visible to team owners and admins');
-    await page.click('#request');
-    await page.waitForSelector('#notice[data-code="EXPORT_FORBIDDEN"]');
-    const text = (await page.textContent('#notice'))!;
-    expect(text).toContain('Only team owners and admins can export data');
-    expect(text).toContain(`${agent.name}, an agent of Northwind Outfitters`);
+    const form = await requestForm(page);
+    expect(form).toMatchObject({ blocked: 'role', buttonDisabled: true, fieldsDisabled: true });
+    expect(form.rules).toContain('Only team owners and admins can export data');
+    expect(form.rules).toContain(`${agent.name}, an agent of Northwind Outfitters`);
+    await expectNoCodes(page);
     await shot(page, 'data-export-refused-agent.png', '#request-card > p');
+  });
+
+  it('fits a phone: 390 px wide without sideways scrolling, for the owner (history, cooldown) and the agent', async () => {
+    const phone = await newPage({ width: 390, height: 844 });
+    try {
+      for (const role of ['owner', 'agent']) {
+        const user = sample.users.find((u) => u.role === role && u.teamId === 'northwind-outfitters')!;
+        await signIn(phone.page, sample, user.email);
+        expect([role, await pageWidth(phone.page)]).toEqual([role, 390]);
+      }
+    } finally {
+      await phone.context.close();
+    }
   });
 });
 
-describe('help-desk sample with email confirmation (--confirm)', () => {
+describe('help-desk sample with email confirmation (the default; --no-confirm turns it off)', () => {
   let sample: SampleApp;
   let context: BrowserContext;
 
@@ -250,6 +312,8 @@ describe('help-desk sample with email confirmation (--confirm)', () => {
     await page.click('#request');
     await page.waitForSelector('#current[data-status="pending"]');
     await expect(page.textContent('#progress-text')).resolves.toContain(`we sent a confirmation link to ${owner.email}`);
+    await page.waitForSelector('#request-card[data-blocked="active"]');
+    await expect(page.textContent('#rules')).resolves.toContain('Your export is waiting for your confirmation');
     const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
 
     await page.click('#current-actions a[href="/demo/outbox"]');
@@ -264,6 +328,7 @@ describe('help-desk sample with email confirmation (--confirm)', () => {
 
     await page.goto(`${sample.url}/settings/data-export`);
     await page.waitForSelector('#current[data-status="completed"] #download', { timeout: 20_000 });
+    await expect(page.textContent('#rules')).resolves.toContain('Your export is ready to download');
     const mails = (await page.evaluate(async () => (await fetch('/demo/outbox.json')).json())) as OutboxMail[];
     const ready = mails.find((m) => m.kind === 'ready' && m.exportId === exportId)!;
     expect(ready.to).toBe(owner.email);
@@ -272,5 +337,15 @@ describe('help-desk sample with email confirmation (--confirm)', () => {
     expect(res.status()).toBe(200);
     const zip = await readZip(await res.body());
     expect(JSON.parse(zip.get('manifest.json')!.toString('utf8'))).toMatchObject({ exportId, accountId: 'lumen-analytics' });
+
+    // The export card (facts, buttons) and the history fit a phone too.
+    const phone = await newPage({ width: 390, height: 844 });
+    try {
+      await signIn(phone.page, sample, owner.email);
+      await phone.page.waitForSelector('#current[data-status="completed"] #download');
+      expect(await pageWidth(phone.page)).toBe(390);
+    } finally {
+      await phone.context.close();
+    }
   });
 });
