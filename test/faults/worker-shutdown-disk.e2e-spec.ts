@@ -69,7 +69,7 @@ describe('worker processes whose disk fills up or that are told to stop (Postgre
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('a full disk (ENOSPC on a 2 MB tmpfs) fails the export within seconds, frees the slot and the connection; the worker goes on and stops on SIGTERM', async () => {
+  it('a full disk (ENOSPC on a 2 MB tmpfs) fails each attempt within seconds, then the export, frees the slot and the connection; the worker goes on and stops on SIGTERM', async () => {
     disk = mkdtempSync(join(tmpdir(), 'data-export-disk-'));
     dirs.push(disk);
     // A real file system that runs out of space: needs root (CI runs as root on its machine).
@@ -80,8 +80,11 @@ describe('worker processes whose disk fills up or that are told to stop (Postgre
     const service = api.get(ExportService);
     const started = Date.now();
     const view = await service.request(OWNER);
-    const row = await waitForExport(dataSource, view.id, 30_000);
-    recordFault('disk full (ENOSPC, 2 MB tmpfs), worker process', 'postgres', row.status, Date.now() - started);
+    // The API host queues with the default 3 attempts (5 s backoff, doubling): each fails in seconds.
+    const row = await waitForExport(dataSource, view.id, 60_000);
+    recordFault('disk full (ENOSPC, 2 MB tmpfs), worker process: last of 3 attempts', 'postgres', row.status, Date.now() - row.startedAt!.getTime());
+    recordFault('disk full (ENOSPC, 2 MB tmpfs), worker process: request to failed, 3 attempts', 'postgres', row.status, Date.now() - started);
+    expect(row.attempts).toBe(3);
     expect(row.status).toBe(ExportStatus.Failed);
     expect(row.error).toBe('Export failed while storing the archive (Error ENOSPC).');
     expect(row.activeSlot).toBeNull();
