@@ -171,7 +171,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
       )
       .then(() => true)
       .catch(() => false);
-    if (seenProcessing) await shot(page, 'data-export-progress.png', '#request-card > p');
+    if (seenProcessing) await shot(page, 'data-export-progress.png', '#rules');
     // …and ends on one final `status` event: completed, with a download button.
     await page.waitForSelector('#current[data-status="completed"] #download', { timeout: 30_000 });
     expect(seenProcessing).toBe(true);
@@ -185,7 +185,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     expect(ready.rules).toContain('Your export is ready to download');
     expect(ready.rules).toMatch(/You can request a new one on .+ \(in 2[34] h \d{2} min\)/);
     await expectNoCodes(page);
-    await shot(page, 'data-export-completed.png', '#request-card > p');
+    await shot(page, 'data-export-completed.png', '#rules');
 
     const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
@@ -242,7 +242,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     const active = await requestForm(page);
     expect(active).toMatchObject({ blocked: 'active', buttonDisabled: true, fieldsDisabled: true });
     expect(active.rules).toContain('Your export is ready to download');
-    await shot(page, 'data-export-already-active.png', '#request-card > p');
+    await shot(page, 'data-export-already-active.png', '#rules');
 
     // Deleting the completed export through the page frees the slot; the cooldown still applies.
     const exportId = (await page.getAttribute('#current', 'data-export-id'))!;
@@ -263,7 +263,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     expect(cooldown.rules).toMatch(/You can request a new one on .+ \(in 2[34] h \d{2} min\)/);
     await expect(page.locator(`#history tr[data-export-id="${exportId}"] .badge`).textContent()).resolves.toBe('Deleted');
     await expectNoCodes(page);
-    await shot(page, 'data-export-cooldown.png', '#request-card > p');
+    await shot(page, 'data-export-cooldown.png', '#rules');
   });
 
   it('an agent sees, before any click, that only owners and admins can export', async () => {
@@ -275,7 +275,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     expect(form.rules).toContain('Only team owners and admins can export data');
     expect(form.rules).toContain(`${agent.name}, an agent of Northwind Outfitters`);
     await expectNoCodes(page);
-    await shot(page, 'data-export-refused-agent.png', '#request-card > p');
+    await shot(page, 'data-export-refused-agent.png', '#rules');
   });
 
   it('fits a phone: 390 px wide without sideways scrolling, for the owner (history, cooldown) and the agent', async () => {
