@@ -18,6 +18,7 @@ import { parseDuration } from './utils/duration.util';
 import { ExportProducer } from './queue/export.producer';
 import { ExportProcessor } from './queue/export.processor';
 import { ExportWorker } from './queue/export.worker';
+import { RedisChoiceCheck } from './queue/redis-choice.check';
 import { ExportMetadataAccessor } from './registry/export-metadata.accessor';
 import { ExportExplorer } from './registry/export.explorer';
 import { ExportRegistry } from './registry/export.registry';
@@ -102,6 +103,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportSweeper,
       ArchiveStore,
       ExportService,
+      RedisChoiceCheck,
       ...(extras.worker ? [ExportProcessor, ExportWorker] : []),
       ...(extras.http ? [loadHttpErrorHandler()] : []),
     ];
