@@ -11,6 +11,8 @@ export const ExportMessages = {
     `ExportModule option "secret" is too short (${got} characters). Use at least ${min} random characters.`,
   optionOutOfRange: (name: string, min: number, max: number, value: unknown) =>
     `ExportModule option "${name}" must be an integer from ${min} to ${max}; got ${describe(value)}.`,
+  badFlag: (name: string, value: unknown) =>
+    `ExportModule option "${name}" must be true or false; got ${describe(value)}. Parse environment variables before passing them (e.g. process.env.X === 'true').`,
   badDuration: (name: string, value: unknown) =>
     `ExportModule option "${name}" is not a valid duration: ${describe(value)}. Use milliseconds (a positive number) or a string such as '90s', '30m', '24h' or '7d'.`,
   unknownStorage: (value: unknown) =>

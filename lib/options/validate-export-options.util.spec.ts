@@ -234,6 +234,18 @@ describe('resolveExportOptions', () => {
   });
 
   describe('refusals, each naming the option', () => {
+    it.each<[string, (value: unknown) => Record<string, unknown>]>([
+      ['encryption', (value) => ({ encryption: value })],
+      ['downloadRequiresPrincipal', (value) => ({ downloadRequiresPrincipal: value })],
+      ['confirmation.required', (value) => ({ confirmation: { required: value } })],
+    ])('%s takes only true or false: "true" from an environment variable is refused, never read as off', (name, options) => {
+      for (const value of ['true', 'false', 1, 0, null]) {
+        expect(() => resolve(options(value))).toThrow(
+          new InvalidExportOptionsError(ExportMessages.badFlag(name, value)),
+        );
+      }
+    });
+
     it.each([undefined, null, 'secret', 42])('options %p are missing', (options) => {
       expectRefusal(options, ExportMessages.missingOptions());
     });

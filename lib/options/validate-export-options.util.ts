@@ -14,6 +14,16 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
   return value;
 }
 
+/**
+ * A switch: `true`, `false` or absent. Anything else (`'true'` from an environment variable) is
+ * refused, so that a safeguard is never silently off.
+ */
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidExportOptionsError(ExportMessages.badFlag(name, value));
+  return value;
+}
+
 function duration(name: string, value: unknown, fallback: string): number {
   const ms = parseDuration(value ?? fallback);
   if (ms === undefined) {
@@ -72,7 +82,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     secret,
     redis: options.redis,
     storage,
-    encryption: options.encryption !== false,
+    encryption: flag('encryption', options.encryption, D.encryption),
     batchSize: integer('batchSize', options.batchSize, D.batchSize, 1, 1_000_000),
     compressionLevel: integer('compressionLevel', options.compressionLevel, D.compressionLevel, 0, 9),
     concurrency: integer('concurrency', options.concurrency, D.concurrency, 1, 64),
@@ -82,11 +92,11 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     cooldownMs: duration('cooldown', options.cooldown, D.cooldown),
     allowedRoles: Object.freeze([...allowedRoles]),
     confirmation: Object.freeze({
-      required: options.confirmation?.required ?? D.confirmationRequired,
+      required: flag('confirmation.required', options.confirmation?.required, D.confirmationRequired),
       ttlMs: duration('confirmation.ttl', options.confirmation?.ttl, D.confirmationTtl),
     }),
     baseUrl: baseUrl(options.baseUrl),
-    downloadRequiresPrincipal: options.downloadRequiresPrincipal === true,
+    downloadRequiresPrincipal: flag('downloadRequiresPrincipal', options.downloadRequiresPrincipal, false),
     maxDownloads: options.maxDownloads === undefined ? undefined : integer('maxDownloads', options.maxDownloads, 0, 1, 1_000_000),
     linkTtlMs: duration('linkTtl', options.linkTtl, D.linkTtl),
     staleAfterMs: duration('staleAfter', options.staleAfter, D.staleAfter),
