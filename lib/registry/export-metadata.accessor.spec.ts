@@ -31,14 +31,14 @@ describe('ExportMetadataAccessor', () => {
       expect(accessor.getExportable(Plain)).toBeUndefined();
     });
 
-    it("a subclass inherits its base class's @Exportable(); its own decorator wins", () => {
+    it("a subclass does not inherit its base class's @Exportable(); its own decorator makes it a category", () => {
       @Exportable({ category: 'users', scope: 'teamId' })
       class User {}
       class Admin extends User {}
       @Exportable({ category: 'owners', scope: 'teamId' })
       class Owner extends User {}
 
-      expect(accessor.getExportable(Admin)).toEqual({ category: 'users', scope: 'teamId' });
+      expect(accessor.getExportable(Admin)).toBeUndefined();
       expect(accessor.getExportable(Owner)).toEqual({ category: 'owners', scope: 'teamId' });
       expect(accessor.getExportable(User)).toEqual({ category: 'users', scope: 'teamId' });
     });

@@ -4,14 +4,17 @@ import type { ExportableOptions } from '../decorators/exportable.decorator';
 import type { ExportFieldMetadata } from '../decorators/redact.decorator';
 
 /**
- * The only reader of the library's decorator metadata. Walks the prototype chain, so fields
- * decorated on a base entity are seen on its subclasses.
+ * The only reader of the library's decorator metadata. Fields decorated on a base entity are
+ * seen on its subclasses (the prototype chain); `@Exportable()` is not inherited: a subclass is
+ * its own category only when it says so. A `@ChildEntity()` of single-table inheritance would
+ * otherwise claim its parent's category (and refuse to boot as a duplicate), while the parent's
+ * rows already hold the child's.
  * @internal
  */
 @Injectable()
 export class ExportMetadataAccessor {
   getExportable(target: Function): ExportableOptions | undefined {
-    return Reflect.getMetadata(EXPORTABLE_METADATA, target);
+    return Reflect.getOwnMetadata(EXPORTABLE_METADATA, target);
   }
 
   /** Property keys that carry field metadata, base classes included. */

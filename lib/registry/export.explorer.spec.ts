@@ -9,6 +9,8 @@ import {
   OneToMany,
   PrimaryColumn,
   PrimaryGeneratedColumn,
+  ChildEntity,
+  TableInheritance,
   ViewColumn,
   ViewEntity,
 } from 'typeorm';
@@ -381,5 +383,23 @@ describe('ExportExplorer', () => {
       }
       await expectBootRefusal([RrTicket, RrMessage], ExportMessages.fieldNotColumn('RrMessage', 'ticket', '@Redact()'));
     });
+  });
+
+  it('boots single-table inheritance with one category: a @ChildEntity() does not claim its parent\'s', async () => {
+    @Exportable({ category: 'people', scope: 'teamId' })
+    @Entity('sti_people')
+    @TableInheritance({ column: { type: 'varchar', name: 'kind' } })
+    class Person {
+      @PrimaryGeneratedColumn() id!: number;
+      @Column() teamId!: string;
+      @Column() name!: string;
+    }
+    @ChildEntity()
+    class Staff extends Person {
+      @Column({ nullable: true }) desk!: string;
+    }
+    const { explorer, registry } = await explorerOf([Person, Staff]);
+    explorer.onModuleInit();
+    expect(registry.getCategories().map((c) => [c.name, c.target])).toEqual([['people', Person]]);
   });
 });
