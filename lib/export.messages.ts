@@ -42,8 +42,6 @@ export const ExportMessages = {
     `@Exportable on ${entity}: timestamp "${column}" is not a column of ${entity}. Name a date column or leave it out.`,
   fieldNotColumn: (entity: string, field: string, decorator: string) =>
     `${decorator} on ${entity}.${field}: "${field}" is not a TypeORM column. Put the decorator on a @Column() property, or remove it.`,
-  notAnEntity: (entity: string) =>
-    `@Exportable on ${entity}: the class is not an entity of the export DataSource. Add it to TypeOrmModule.forRoot({ entities }) or remove the decorator.`,
   noPrimaryKey: (entity: string) =>
     `@Exportable on ${entity}: the entity has no primary key, so its rows cannot be streamed in a stable order. Add a primary column.`,
   missingDataExportEntity: () =>

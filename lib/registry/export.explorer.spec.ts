@@ -207,7 +207,7 @@ describe('ExportExplorer', () => {
     });
 
     it('skips an @Exportable class that is not an entity of the DataSource (no refusal)', async () => {
-      // ExportMessages.notAnEntity exists, but the explorer only sees the DataSource's entities.
+      // The explorer sees the DataSource's entities only: a class of another DataSource is not its concern.
       @Exportable({ category: 'orphans', scope: 'teamId' })
       class Orphan {}
       const { explorer, registry, dataSource } = await explorerOf([Team, Ticket, Message, Orphan]);
