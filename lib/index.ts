@@ -14,12 +14,16 @@ export { ExportRegistry } from './registry/export.registry';
 export type { ExportCategory, ExportFieldPlan } from './registry/export-category.interface';
 
 export { DataExport, DATA_EXPORT_ENTITIES } from './entities/data-export.entity';
+export { DataExportDownload } from './entities/data-export-download.entity';
 export type { ExportFilters } from './entities/data-export.entity';
-export { CreateDataExports1764000000000, DATA_EXPORT_MIGRATIONS } from './migrations/1764000000000-create-data-exports';
+export { CreateDataExports1764000000000 } from './migrations/1764000000000-create-data-exports';
+export { AddExportDownloadsAndDeletion1766000000000 } from './migrations/1766000000000-add-export-downloads-and-deletion';
+export { DATA_EXPORT_MIGRATIONS } from './migrations/data-export.migrations';
 export { ExportStatus, ExportFormat } from './enums/export-status.enum';
 
 export { ExportService } from './service/export.service';
-export type { ExportDownload, ExportDownloadInfo } from './service/export.service';
+export type { ExportDownload, ExportDownloadInfo, ExportDownloadContext } from './service/export.service';
+export type { ExportEligibility, ExportIneligibleReason } from './service/export-eligibility.interface';
 export type { ExportEvent } from './service/export-event.interface';
 export { ExportPolicy } from './policy/export.policy';
 export type { ExportRequestContext } from './policy/export.policy';
@@ -30,7 +34,7 @@ export { ExportSweeper } from './lifecycle/export.sweeper';
 export type { ExportSweepResult } from './lifecycle/export.sweeper';
 export type { ExportLinkPurpose } from './links/export-link.signer';
 export type { ExportPrincipal, ExportSubject } from './service/export-principal.interface';
-export type { ExportView } from './service/export-view.interface';
+export type { ExportView, ExportEndReason, ExportDownloadRecord } from './service/export-view.interface';
 export type { RequestExportInput } from './service/request-export.interface';
 export { ExportProducer } from './queue/export.producer';
 export { ExportClock } from './clock/export.clock';
@@ -54,5 +58,7 @@ export {
   ExportQueueUnavailableException,
   ExportArchiveMissingException,
   ExportUnsupportedMediaTypeException,
+  ExportDownloadLimitException,
+  ExportEmailRequiredException,
 } from './exceptions/export.exception';
 export type { ExportErrorCode } from './exceptions/export.exception';

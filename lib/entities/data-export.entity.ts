@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import { DataExportDownload } from './data-export-download.entity';
 
 /** Filters an export was requested with. @publicApi */
 export interface ExportFilters {
@@ -110,10 +111,18 @@ export class DataExport {
 
   @Column({ type: Date, precision: 3, nullable: true })
   expiresAt: Date | null;
+
+  /** When a member deleted the completed export early (`ExportService.cancel`), or `null`. */
+  @Column({ type: Date, precision: 3, nullable: true })
+  deletedAt: Date | null;
+
+  /** User id of the member who deleted it early, or `null`. */
+  @Column({ type: 'varchar', length: 191, nullable: true })
+  deletedBy: string | null;
 }
 
 /**
  * Entities to add to the host's DataSource.
  * @publicApi
  */
-export const DATA_EXPORT_ENTITIES = [DataExport];
+export const DATA_EXPORT_ENTITIES = [DataExport, DataExportDownload];

@@ -15,6 +15,8 @@ export type ExportErrorCode =
   | 'EXPORT_ARCHIVE_MISSING'
   | 'EXPORT_UNSUPPORTED_MEDIA_TYPE'
   | 'EXPORT_COOLDOWN'
+  | 'EXPORT_EMAIL_REQUIRED'
+  | 'EXPORT_DOWNLOAD_LIMIT'
   | 'EXPORT_QUEUE_UNAVAILABLE';
 
 /**
@@ -105,6 +107,31 @@ export const ARCHIVE_MISSING_MESSAGE = 'The archive of this export is missing or
 export class ExportArchiveMissingException extends ExportException {
   constructor() {
     super('EXPORT_ARCHIVE_MISSING', HttpStatus.GONE, ARCHIVE_MISSING_MESSAGE);
+  }
+}
+
+/**
+ * 410: the export was downloaded `maxDownloads` times; its links open nothing more.
+ * @publicApi
+ */
+export class ExportDownloadLimitException extends ExportException {
+  constructor() {
+    super('EXPORT_DOWNLOAD_LIMIT', HttpStatus.GONE, 'This export has been downloaded as many times as allowed. Request a new export.');
+  }
+}
+
+/**
+ * 422: email confirmation is on (`confirmation.required`) and the principal has no email
+ * address to send it to; nothing was created.
+ * @publicApi
+ */
+export class ExportEmailRequiredException extends ExportException {
+  constructor() {
+    super(
+      'EXPORT_EMAIL_REQUIRED',
+      HttpStatus.UNPROCESSABLE_ENTITY,
+      'Exports are confirmed by email, and your account has no email address. Add one to your profile, then request the export again.',
+    );
   }
 }
 

@@ -24,9 +24,10 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { ExportStatus } from '../enums/export-status.enum';
-import { ExportInvalidRequestException, ExportNotFoundException } from '../exceptions/export.exception';
+import { ExportInvalidRequestException } from '../exceptions/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ExportEligibility } from '../service/export-eligibility.interface';
 import type { ExportPrincipal } from '../service/export-principal.interface';
 import type { ExportView } from '../service/export-view.interface';
 import { ExportService } from '../service/export.service';
@@ -83,6 +84,13 @@ export function createExportController(path: string): Type<unknown> {
     @ApiOperation({ summary: "The account's exports, newest first" })
     list(@Req() req: Request): Promise<ExportView[]> {
       return this.exports.list(this.principal(req));
+    }
+
+    // Declared before ':id', which would otherwise take the word as an id.
+    @Get('eligibility')
+    @ApiOperation({ summary: 'Whether the signed-in principal may request an export now; if not, why and from when' })
+    eligibility(@Req() req: Request): Promise<ExportEligibility> {
+      return this.exports.eligibility(this.principal(req));
     }
 
     @Get(':id')
@@ -156,14 +164,15 @@ export function createExportController(path: string): Type<unknown> {
     }
 
     async download(req: Request, res: Response, id: string, token: unknown, headOnly: boolean): Promise<void> {
-      const meta = await this.exports.describeDownload(id, token);
-      if (this.options.downloadRequiresPrincipal) {
-        const principal = this.principal(req);
-        if (principal?.accountId !== meta.accountId) throw new ExportNotFoundException();
-      }
+      // The service checks the principal (another account's is refused, even with the link).
+      const context = { principal: this.principal(req), ip: req.ip ?? null };
+      const meta = await this.exports.describeDownload(id, token, context);
       const etag = `"${meta.sha256}"`;
       const ifRange = req.headers['if-range'];
       const wanted = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, meta.size) : undefined;
+      // Opened (and counted) before any header is set, so that a refusal (the download cap
+      // reached meanwhile) answers in the error shape, not as an attachment.
+      const download = headOnly || wanted === 'unsatisfiable' ? undefined : await this.exports.openDownload(id, token, wanted, context);
       res.setHeader('Accept-Ranges', 'bytes');
       res.setHeader('ETag', etag);
       res.setHeader('Content-Type', meta.contentType);
@@ -188,8 +197,7 @@ export function createExportController(path: string): Type<unknown> {
         res.status(HttpStatus.OK);
         res.setHeader('Content-Length', String(meta.size));
       }
-      if (headOnly) return void res.end();
-      const download = await this.exports.openDownload(id, token, wanted);
+      if (!download) return void res.end();
       try {
         await pipeline(download.stream, res);
       } catch {

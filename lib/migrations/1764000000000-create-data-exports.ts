@@ -5,7 +5,7 @@ import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
  * Portable across PostgreSQL, MySQL/MariaDB and SQLite.
  *
  * @example
- * new DataSource({ ..., migrations: [...DATA_EXPORT_MIGRATIONS, ...yours] })
+ * new DataSource({ ..., migrations: [...DATA_EXPORT_MIGRATIONS, ...yours] }) // all of them, in order
  * @publicApi
  */
 export class CreateDataExports1764000000000 implements MigrationInterface {
@@ -60,6 +60,3 @@ export class CreateDataExports1764000000000 implements MigrationInterface {
     await queryRunner.dropTable('data_exports', true);
   }
 }
-
-/** Migrations to add to the host DataSource's `migrations`. @publicApi */
-export const DATA_EXPORT_MIGRATIONS = [CreateDataExports1764000000000];

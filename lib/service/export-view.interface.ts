@@ -2,7 +2,24 @@ import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportFormat, ExportStatus } from '../enums/export-status.enum';
 
 /**
- * What clients see of an export (HTTP responses, events). Never holds a secret.
+ * Why an `expired` export ended: `deleted` early by a member (see `deletedBy`), its download
+ * window `expired`, `unconfirmed` before its confirmation link lapsed, or its stored archive
+ * went missing (`archive-missing`).
+ * @publicApi
+ */
+export type ExportEndReason = 'deleted' | 'expired' | 'unconfirmed' | 'archive-missing';
+
+/** One download of an export's archive. @publicApi */
+export interface ExportDownloadRecord {
+  /** ISO-8601 time the download started. */
+  at: string;
+  /** The client address of the request (`req.ip`), or `null` when unknown. */
+  ip: string | null;
+}
+
+/**
+ * What clients see of an export (HTTP responses, events). Never holds a secret. Every number
+ * is a JSON number on every database.
  * @publicApi
  */
 export interface ExportView {
@@ -22,8 +39,22 @@ export interface ExportView {
   startedAt: string | null;
   completedAt: string | null;
   expiresAt: string | null;
+  /** Why an `expired` export ended; `null` in every other status. */
+  reason: ExportEndReason | null;
+  /** When a member deleted the completed export early, or `null`. */
+  deletedAt: string | null;
+  /** User id of the member who deleted it early, or `null`. */
+  deletedBy: string | null;
+  /** Runs started for this export (a retried run counts again). */
+  attempts: number;
+  /** Downloads started, in all (HEAD requests are not counted). */
   downloadCount: number;
   lastDownloadedAt: string | null;
+  /**
+   * The latest downloads (at most 100, oldest first), with time and client address; present
+   * only in `ExportService.get()` / `list()` / `cancel()` answers, never in events.
+   */
+  downloads?: ExportDownloadRecord[];
   /**
    * A fresh signed link while the export is completed and downloadable; present only in
    * `ExportService.get()` / `list()` answers, never in events.

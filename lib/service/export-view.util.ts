@@ -1,23 +1,31 @@
+import type { DataExportDownload } from '../entities/data-export-download.entity';
 import type { DataExport } from '../entities/data-export.entity';
+import { ExportStatus } from '../enums/export-status.enum';
+import { ARCHIVE_MISSING_MESSAGE } from '../exceptions/export.exception';
 import type { ExportRequester } from '../notifier/export.notifier';
-import type { ExportView } from './export-view.interface';
+import type { ExportEndReason, ExportView } from './export-view.interface';
 
-/** The client view of an export row (no storage key, no requester email). @internal */
-export function toExportView(row: DataExport): ExportView {
+/**
+ * The client view of an export row (no storage key, no requester email). Numbers are made
+ * numbers here: a row just inserted on PostgreSQL holds the database's defaults as it returned
+ * them (bigint as a string), before any transformer. `downloads` is added when given.
+ * @internal
+ */
+export function toExportView(row: DataExport, downloads?: DataExportDownload[]): ExportView {
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-  return {
+  const view: ExportView = {
     id: row.id,
     status: row.status,
     format: row.format,
     filters: row.filters ?? {},
     progress: {
-      percent: row.percent ?? 0,
-      rowsDone: row.rowsDone ?? 0,
-      rowsEstimated: row.rowsEstimated ?? null,
+      percent: toNumber(row.percent) ?? 0,
+      rowsDone: toNumber(row.rowsDone) ?? 0,
+      rowsEstimated: toNumber(row.rowsEstimated),
       category: row.currentCategory ?? null,
     },
-    counts: row.counts ?? null,
-    size: row.size ?? null,
+    counts: row.counts ? Object.fromEntries(Object.entries(row.counts).map(([k, v]) => [k, toNumber(v) ?? 0])) : null,
+    size: toNumber(row.size),
     sha256: row.sha256 ?? null,
     error: row.error ?? null,
     requestedBy: row.requestedBy,
@@ -26,9 +34,30 @@ export function toExportView(row: DataExport): ExportView {
     startedAt: iso(row.startedAt),
     completedAt: iso(row.completedAt),
     expiresAt: iso(row.expiresAt),
-    downloadCount: row.downloadCount ?? 0,
+    reason: endReason(row),
+    deletedAt: iso(row.deletedAt),
+    deletedBy: row.deletedBy ?? null,
+    attempts: toNumber(row.attempts) ?? 0,
+    downloadCount: toNumber(row.downloadCount) ?? 0,
     lastDownloadedAt: iso(row.lastDownloadedAt),
   };
+  if (downloads) view.downloads = downloads.map((d) => ({ at: d.at.toISOString(), ip: d.ip ?? null }));
+  return view;
+}
+
+/** Why an expired export ended, read from what its row recorded. */
+function endReason(row: DataExport): ExportEndReason | null {
+  if (row.status !== ExportStatus.Expired) return null;
+  if (row.deletedAt) return 'deleted';
+  if (row.error === ARCHIVE_MISSING_MESSAGE) return 'archive-missing';
+  if (!row.confirmedAt) return 'unconfirmed';
+  return 'expired';
+}
+
+function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
 }
 
 /** Who to notify about an export. @internal */

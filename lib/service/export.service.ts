@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { DataSource, IsNull, Not, Repository } from 'typeorm';
+import { DataExportDownload } from '../entities/data-export-download.entity';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
@@ -12,6 +13,10 @@ import {
   ARCHIVE_MISSING_MESSAGE,
   ExportAlreadyActiveException,
   ExportArchiveMissingException,
+  ExportCooldownException,
+  ExportDownloadLimitException,
+  ExportEmailRequiredException,
+  ExportForbiddenException,
   ExportInvalidRequestException,
   ExportLinkExpiredException,
   ExportNotFoundException,
@@ -30,7 +35,9 @@ import type { ByteRange } from '../storage/export.storage';
 import { isUniqueViolation } from '../utils/unique-violation.util';
 import { notifySafely, transitionExport } from '../utils/export-transition.util';
 import { DecryptStream, deriveArchiveKey, encryptedSize, HEADER_SIZE, parseHeader, planDecryption } from '../crypto/archive-cipher';
-import { ExportProcessingError } from '../errors/export.error';
+import { ExportProcessingError, ExportRegistryError } from '../errors/export.error';
+import { ExportMessages } from '../export.messages';
+import type { ExportEligibility, ExportIneligibleReason } from './export-eligibility.interface';
 import type { ExportEvent } from './export-event.interface';
 import { ExportEvents } from './export-events';
 import type { ExportPrincipal } from './export-principal.interface';
@@ -44,6 +51,25 @@ const PRINCIPAL_ID_MAX = 191;
 
 /** Statuses a cancel turns into `cancelled`. */
 const CANCELLABLE = [ExportStatus.Pending, ExportStatus.Confirmed, ExportStatus.Processing];
+
+/** Downloads shown in an export's view (the latest ones; `downloadCount` has them all). */
+const DOWNLOADS_SHOWN = 100;
+
+/** What the boot warns about when email confirmation is on. */
+const CONFIRMATION_NEEDS_EMAIL =
+  'Email confirmation is on (confirmation.required): a request whose principal has no email is refused with 422 EXPORT_EMAIL_REQUIRED. Make your principal resolver return the user\'s email.';
+
+/**
+ * Who downloads: the signed-in principal, if any (another account's, or a role that may not
+ * manage exports, is refused even with a valid link; none at all is refused only with
+ * `downloadRequiresPrincipal`), and the client address recorded with the download.
+ * @publicApi
+ */
+export interface ExportDownloadContext {
+  principal?: ExportPrincipal | null;
+  /** The request's client address (`req.ip`), recorded with a GET that starts a download. */
+  ip?: string | null;
+}
 
 /** What describes a downloadable archive. @publicApi */
 export interface ExportDownloadInfo {
@@ -78,7 +104,7 @@ export interface ExportDownload extends ExportDownloadInfo {
  * @publicApi
  */
 @Injectable()
-export class ExportService {
+export class ExportService implements OnModuleInit {
   private readonly logger = new Logger('ExportService');
 
   constructor(
@@ -94,6 +120,14 @@ export class ExportService {
     private readonly clock: ExportClock,
   ) {}
 
+  onModuleInit(): void {
+    // The explorer checks DataExport; a host that lists it alone misses the downloads table.
+    if (!this.dataSource.hasMetadata(DataExportDownload)) {
+      throw new ExportRegistryError(ExportMessages.missingDataExportEntity());
+    }
+    if (this.options.confirmation.required) new Logger('ExportModule').warn(CONFIRMATION_NEEDS_EMAIL);
+  }
+
   /** Lifecycle and progress events of every export, from every process. */
   get events$(): Observable<ExportEvent> {
     return this.events.events$;
@@ -103,32 +137,34 @@ export class ExportService {
     return this.dataSource.getRepository(DataExport);
   }
 
+  private get downloads(): Repository<DataExportDownload> {
+    return this.dataSource.getRepository(DataExportDownload);
+  }
+
   /**
    * Requests an export of the principal's account. It is queued at once, or waits for email
    * confirmation when `confirmation.required` is set.
-   * @throws ExportUnauthenticatedException, ExportForbiddenException, ExportInvalidRequestException,
+   * @throws ExportUnauthenticatedException, ExportForbiddenException, ExportEmailRequiredException
+   *   (confirmation on, no email on the principal), ExportInvalidRequestException,
    *   ExportAlreadyActiveException, ExportCooldownException, ExportQueueUnavailableException
    */
   async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
     this.assertPrincipal(principal);
+    if (this.lacksConfirmationEmail(principal)) throw new ExportEmailRequiredException();
     const { format, filters } = this.validateInput(input ?? {});
     const now = this.clock.now();
     const accountId = principal.accountId;
 
     const holder = await this.activeHolder(accountId, now);
     if (holder) throw new ExportAlreadyActiveException(holder.id);
-    const lastCompleted = await this.repo.findOne({
-      where: { accountId, completedAt: Not(IsNull()) },
-      order: { completedAt: 'DESC' },
-    });
-    await this.policy.assertCanRequest(principal, { now, lastCompleted });
+    await this.policy.assertCanRequest(principal, { now, lastCompleted: await this.lastCompleted(accountId) });
 
     const confirmed = !this.options.confirmation.required;
     const row = this.repo.create({
       id: randomUUID(),
       accountId,
       requestedBy: principal.userId,
-      requesterEmail: typeof principal.email === 'string' ? principal.email.slice(0, 320) : null,
+      requesterEmail: typeof principal.email === 'string' && principal.email.length <= 320 ? principal.email : null,
       status: confirmed ? ExportStatus.Confirmed : ExportStatus.Pending,
       format,
       filters,
@@ -193,10 +229,51 @@ export class ExportService {
     return toExportView(row);
   }
 
+  /**
+   * Whether the principal may request an export now, and if not why (the code `request()` would
+   * refuse with) and from when. Asks the policy as `request()` does, so a host's policy is
+   * followed; a lapsed export holding the slot is expired on the way, as a request would.
+   * @throws ExportUnauthenticatedException without a (valid) principal
+   */
+  async eligibility(principal: ExportPrincipal | null | undefined): Promise<ExportEligibility> {
+    const refused = (reason: ExportIneligibleReason, next: Date | null, activeExportId: string | null): ExportEligibility => ({
+      canRequest: false,
+      reason,
+      nextAllowedAt: next ? next.toISOString() : null,
+      activeExportId,
+    });
+    try {
+      this.assertPrincipal(principal);
+    } catch (err) {
+      if (err instanceof ExportForbiddenException) return refused('EXPORT_FORBIDDEN', null, null);
+      throw err;
+    }
+    const who = principal as ExportPrincipal;
+    const now = this.clock.now();
+    const holder = await this.activeHolder(who.accountId, now);
+    const activeExportId = holder?.id ?? null;
+    if (this.lacksConfirmationEmail(who)) return refused('EXPORT_EMAIL_REQUIRED', null, activeExportId);
+    const lastCompleted = await this.lastCompleted(who.accountId);
+    if (holder) {
+      // The slot frees when a completed export's window ends or a pending one's link lapses;
+      // the policy may still hold the next request back from then (a longer cooldown).
+      const freedAt =
+        holder.status === ExportStatus.Completed ? holder.expiresAt
+        : holder.status === ExportStatus.Pending ? new Date(holder.createdAt.getTime() + this.options.confirmation.ttlMs)
+        : null;
+      const then = freedAt ? await this.policyRefusal(who, freedAt, lastCompleted) : undefined;
+      return refused('EXPORT_ALREADY_ACTIVE', then ? then.availableAt : freedAt, activeExportId);
+    }
+    const refusal = await this.policyRefusal(who, now, lastCompleted);
+    if (refusal) return refused(refusal.reason, refusal.availableAt, null);
+    return { canRequest: true, nextAllowedAt: null, activeExportId: null };
+  }
+
   /** One export of the principal's account, with a fresh download link when it is ready. */
   async get(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
     this.assertPrincipal(principal);
-    return this.withLink(await this.findOwned(principal, id));
+    const row = await this.findOwned(principal, id);
+    return this.withLink(row, await this.downloadsOf(row));
   }
 
   /** The account's exports, newest first. */
@@ -207,13 +284,13 @@ export class ExportService {
       order: { createdAt: 'DESC' },
       take: Math.min(Math.max(1, limit), 200),
     });
-    return rows.map((row) => this.withLink(row));
+    return Promise.all(rows.map(async (row) => this.withLink(row, await this.downloadsOf(row))));
   }
 
   /**
    * Cancels a pending, confirmed or processing export (a running job stops at its next batch),
-   * or deletes a completed one early (its file is removed; it becomes `expired`). Other states
-   * are left as they are.
+   * or deletes a completed one early (its file is removed; it becomes `expired` with reason
+   * `deleted`, `deletedAt` and `deletedBy`). Other states are left as they are.
    */
   async cancel(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
     this.assertPrincipal(principal);
@@ -224,27 +301,33 @@ export class ExportService {
         await this.removeJob(id);
       }
     } else if (row.status === ExportStatus.Completed) {
-      if (await transitionExport(this.repo, id, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null, expiresAt: now })) {
+      const set = { status: ExportStatus.Expired, activeSlot: null, expiresAt: now, deletedAt: now, deletedBy: principal.userId };
+      if (await transitionExport(this.repo, id, [ExportStatus.Completed], set)) {
         await this.deleteFile(row);
       }
     } else {
-      return toExportView(row);
+      return toExportView(row, await this.downloadsOf(row));
     }
     const updated = await this.repo.findOneByOrFail({ id });
     this.events.emit('status', updated);
-    return toExportView(updated);
+    return toExportView(updated, await this.downloadsOf(updated));
   }
 
   /**
    * Checks a download link and describes the archive it opens, without opening it (HTTP HEAD).
-   * @throws ExportLinkInvalidException, ExportLinkExpiredException, ExportNotFoundException,
-   *   ExportNotReadyException, ExportArchiveMissingException (the stored file is gone or cut:
-   *   the export then expires)
+   * A `principal` in `context` must be of the export's account with a role that may manage
+   * exports; without one, the link alone opens it unless `downloadRequiresPrincipal` is set.
+   * @throws ExportLinkInvalidException, ExportUnauthenticatedException (no principal where one is
+   *   required), ExportForbiddenException (another account's principal, or a role not allowed),
+   *   ExportLinkExpiredException, ExportNotFoundException, ExportNotReadyException,
+   *   ExportDownloadLimitException (`maxDownloads` reached), ExportArchiveMissingException (the
+   *   stored file is gone or cut: the export then expires)
    */
-  async describeDownload(id: string, token: unknown): Promise<ExportDownloadInfo> {
+  async describeDownload(id: string, token: unknown, context: ExportDownloadContext = {}): Promise<ExportDownloadInfo> {
     this.links.verify(String(id), 'download', token);
     const row = await this.repo.findOneBy({ id });
     if (!row) throw new ExportNotFoundException();
+    this.assertMayDownload(row, context?.principal);
     if (row.status !== ExportStatus.Completed) {
       // Only a lost archive expires an export with an error (see archiveMissing).
       if (row.status === ExportStatus.Expired && row.error !== null) throw new ExportArchiveMissingException();
@@ -255,6 +338,7 @@ export class ExportService {
     if (!row.expiresAt || row.expiresAt.getTime() <= now.getTime() || !row.storageKey || row.size === null) {
       throw new ExportLinkExpiredException();
     }
+    if (this.downloadsUsedUp(row)) throw new ExportDownloadLimitException();
     await this.assertArchiveStored(row.id, row.storageKey, row.encryption !== null, row.size);
     const extension = row.format === ExportFormat.Json ? 'json' : 'zip';
     return {
@@ -271,12 +355,13 @@ export class ExportService {
 
   /**
    * Opens a completed export for download with the token of a download link. `range` serves
-   * part of it (HTTP `Range`). Counts the download.
-   * @throws ExportLinkInvalidException, ExportLinkExpiredException, ExportNotFoundException,
-   *   ExportNotReadyException, ExportInvalidRequestException (a range outside the file)
+   * part of it (HTTP `Range`). Counts the download against `maxDownloads` and records it with
+   * its time and `context.ip`; `context.principal` is checked as in `describeDownload`.
+   * @throws what `describeDownload` throws, and ExportInvalidRequestException (a range outside
+   *   the file)
    */
-  async openDownload(id: string, token: unknown, range?: ByteRange): Promise<ExportDownload> {
-    const info = await this.describeDownload(id, token);
+  async openDownload(id: string, token: unknown, range?: ByteRange, context: ExportDownloadContext = {}): Promise<ExportDownload> {
+    const info = await this.describeDownload(id, token, context);
     if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
       throw new ExportInvalidRequestException('The requested range is outside the file.', { size: info.size });
     }
@@ -288,13 +373,51 @@ export class ExportService {
       if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') return this.archiveMissing(id, info.storageKey);
       throw err;
     }
-    await this.repo
+    try {
+      await this.recordDownload(id, context?.ip);
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+    return { ...info, stream, length: range ? range.end - range.start + 1 : info.size, range };
+  }
+
+  /**
+   * Counts one download, within `maxDownloads`: the increment is conditional, so concurrent
+   * downloads never pass the cap. Then records its time and address.
+   */
+  private async recordDownload(id: string, ip: string | null | undefined): Promise<void> {
+    const now = this.clock.now();
+    const count = this.dataSource.driver.escape('downloadCount');
+    const update = this.repo
       .createQueryBuilder()
       .update(DataExport)
-      .set({ downloadCount: () => `${this.dataSource.driver.escape('downloadCount')} + 1`, lastDownloadedAt: this.clock.now() })
-      .where({ id })
-      .execute();
-    return { ...info, stream, length: range ? range.end - range.start + 1 : info.size, range };
+      .set({ downloadCount: () => `${count} + 1`, lastDownloadedAt: now })
+      .where({ id });
+    if (this.options.maxDownloads !== undefined) update.andWhere(`${count} < :max`, { max: this.options.maxDownloads });
+    const result = await update.execute();
+    if (this.options.maxDownloads !== undefined && (result.affected ?? 0) === 0) throw new ExportDownloadLimitException();
+    await this.downloads.insert({ id: randomUUID(), exportId: id, at: now, ip: typeof ip === 'string' && ip ? ip.slice(0, 64) : null });
+  }
+
+  /**
+   * Who may open a download: a principal, when the request carries one, must be valid, of a
+   * role that may manage exports, and of the export's account, even with a valid link (a
+   * forwarded or leaked link opens nothing for another signed-in member).
+   */
+  private assertMayDownload(row: DataExport, principal: ExportPrincipal | null | undefined): void {
+    if (principal === null || principal === undefined) {
+      if (this.options.downloadRequiresPrincipal) throw new ExportUnauthenticatedException();
+      return;
+    }
+    this.assertPrincipal(principal);
+    if (principal.accountId !== row.accountId) {
+      throw new ExportForbiddenException('This download belongs to another account. Sign in to the account that requested it.');
+    }
+  }
+
+  private downloadsUsedUp(row: DataExport): boolean {
+    return this.options.maxDownloads !== undefined && Number(row.downloadCount) >= this.options.maxDownloads;
   }
 
   /**
@@ -406,13 +529,53 @@ export class ExportService {
     }
   }
 
-  private withLink(row: DataExport): ExportView {
-    const view = toExportView(row);
+  private withLink(row: DataExport, downloads: DataExportDownload[]): ExportView {
+    const view = toExportView(row, downloads);
     const now = this.clock.now();
-    if (row.status === ExportStatus.Completed && row.expiresAt && row.expiresAt > now) {
+    if (row.status === ExportStatus.Completed && row.expiresAt && row.expiresAt > now && !this.downloadsUsedUp(row)) {
       view.downloadUrl = this.links.downloadUrl(row);
     }
     return view;
+  }
+
+  /** The latest downloads of an export, oldest first. */
+  private async downloadsOf(row: DataExport): Promise<DataExportDownload[]> {
+    if (!row.downloadCount) return [];
+    const latest = await this.downloads.find({ where: { exportId: row.id }, order: { at: 'DESC', id: 'DESC' }, take: DOWNLOADS_SHOWN });
+    return latest.reverse();
+  }
+
+  private lastCompleted(accountId: string): Promise<DataExport | null> {
+    return this.repo.findOne({ where: { accountId, completedAt: Not(IsNull()) }, order: { completedAt: 'DESC' } });
+  }
+
+  /**
+   * What the policy would refuse a request with at `at`, as an eligibility reason: a cooldown
+   * (with its end) or a refusal of the principal. Other errors are the caller's.
+   */
+  private async policyRefusal(
+    principal: ExportPrincipal,
+    at: Date,
+    lastCompleted: DataExport | null,
+  ): Promise<{ reason: ExportIneligibleReason; availableAt: Date | null } | undefined> {
+    try {
+      await this.policy.assertCanRequest(principal, { now: at, lastCompleted });
+      return undefined;
+    } catch (err) {
+      if (err instanceof ExportCooldownException) {
+        const availableAt = new Date(String(err.details.availableAt));
+        return { reason: 'EXPORT_COOLDOWN', availableAt: Number.isNaN(availableAt.getTime()) ? null : availableAt };
+      }
+      if (err instanceof ExportForbiddenException) return { reason: 'EXPORT_FORBIDDEN', availableAt: null };
+      throw err;
+    }
+  }
+
+  /** With confirmation on, whether the principal has no address to send the link to. */
+  private lacksConfirmationEmail(principal: ExportPrincipal): boolean {
+    if (!this.options.confirmation.required) return false;
+    const email = principal.email;
+    return typeof email !== 'string' || email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email);
   }
 
   /** Deletes an export's file and forgets its key. */
