@@ -62,6 +62,8 @@ export class SampleAppModule {
           storage: new LocalDiskStorage(settings.exportsDir),
           baseUrl: settings.baseUrl,
           confirmation: { required: settings.confirm },
+          // The page signs in by cookie, so a download also needs the account's signed-in member.
+          downloadRequiresPrincipal: true,
           allowedRoles: settings.allowedRoles,
           notifier: MailExportNotifier,
           worker: settings.worker,
