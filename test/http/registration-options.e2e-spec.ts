@@ -54,6 +54,7 @@ describe('the built-in endpoints, as a host configures them', () => {
       const doc = SwaggerModule.createDocument(t.app, new DocumentBuilder().setTitle('host').build());
       expect(Object.keys(doc.paths).sort()).toEqual([
         '/exports',
+        '/exports/eligibility',
         '/exports/{id}',
         '/exports/{id}/confirm',
         '/exports/{id}/download',
