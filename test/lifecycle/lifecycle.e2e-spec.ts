@@ -172,11 +172,29 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
         expect(await repo().findOneByOrFail({ id: view.id })).toMatchObject({ status: ExportStatus.Expired, activeSlot: null });
       });
 
-      it('re-queues a processing export whose worker stopped beating, then fails it when attempts run out', async () => {
+      it('fails a processing export whose job ended without finishing it after a short grace, not staleAfter (no attempt left)', async () => {
         const sweeper = t.app.get(ExportSweeper);
         const view = await t.service.request(OWNER);
         await waitForExport(t.dataSource, view.id);
-        // Simulate a worker that died mid-export on its last attempt.
+        // A run that died on its last attempt, its Bull job completed (or failed) all the same.
+        await repo().update({ id: view.id }, { status: ExportStatus.Processing, heartbeatAt: clock.now(), attempts: 1, activeSlot: TEAM_A, storageKey: null });
+        clock.advance(1000);
+        expect((await sweeper.sweep()).stale).toBe(0);
+        clock.advance(60_000);
+        const [a, b] = await Promise.all([sweeper.sweep(), sweeper.sweep()]);
+        expect(a.stale + b.stale).toBe(1);
+        expect(await repo().findOneByOrFail({ id: view.id })).toMatchObject({ status: ExportStatus.Failed, activeSlot: null, error: 'The worker running the export stopped on every attempt.' });
+        expect(notifier.calls.filter((c) => c.kind === 'failed').map((c) => c.view.id)).toEqual([view.id]);
+      });
+
+      it('fails a processing export whose worker stopped beating while its job stays alive, after staleAfter', async () => {
+        const sweeper = t.app.get(ExportSweeper);
+        const queue = t.app.get<Queue>(getQueueToken(EXPORT_QUEUE));
+        const view = await t.service.request(OWNER);
+        await waitForExport(t.dataSource, view.id);
+        // A hung worker: the row stops moving while Bull still has a job of the export.
+        await (await queue.getJob(view.id))!.remove();
+        await queue.add('export', { v: 1, exportId: view.id }, { jobId: view.id, delay: HOUR });
         await repo().update({ id: view.id }, { status: ExportStatus.Processing, heartbeatAt: clock.now(), attempts: 1, activeSlot: TEAM_A, storageKey: null });
         clock.advance(9 * 60_000);
         expect((await sweeper.sweep()).stale).toBe(0);
@@ -184,6 +202,31 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
         expect((await sweeper.sweep()).stale).toBe(1);
         expect(await repo().findOneByOrFail({ id: view.id })).toMatchObject({ status: ExportStatus.Failed, activeSlot: null, error: 'The worker stopped responding.' });
         expect(notifier.calls.filter((c) => c.kind === 'failed').map((c) => c.view.id)).toEqual([view.id]);
+        await (await queue.getJob(view.id))?.remove();
+      });
+
+      it('queues a confirmed export again for real when its job failed or was lost, once, after a short grace', async () => {
+        await t.close();
+        await boot({ attempts: 3 });
+        const sweeper = t.app.get(ExportSweeper);
+        const queue = t.app.get<Queue>(getQueueToken(EXPORT_QUEUE));
+        const view = await t.service.request(OWNER);
+        const first = await waitForExport(t.dataSource, view.id);
+        // The job finished (Bull ignores a new job with its id), the row went back to confirmed.
+        await repo().update({ id: view.id }, { status: ExportStatus.Confirmed, heartbeatAt: clock.now(), attempts: 1, storageKey: null });
+        expect((await sweeper.sweep()).requeued).toBe(0);
+        clock.advance(60_000);
+        const [a, b] = await Promise.all([sweeper.sweep(), sweeper.sweep()]);
+        expect(a.requeued + b.requeued).toBe(1);
+        const again = await waitForExport(t.dataSource, view.id);
+        expect(again).toMatchObject({ status: ExportStatus.Completed, attempts: 2 });
+        expect(again.storageKey).not.toBe(first.storageKey);
+        // Lost with Redis: no job at all.
+        await (await queue.getJob(view.id))!.remove();
+        await repo().update({ id: view.id }, { status: ExportStatus.Confirmed, heartbeatAt: clock.now() });
+        clock.advance(60_000);
+        expect((await sweeper.sweep()).requeued).toBe(1);
+        expect(await waitForExport(t.dataSource, view.id)).toMatchObject({ status: ExportStatus.Completed, attempts: 3 });
       });
 
       it('is scheduled as one repeatable job on worker processes', async () => {
