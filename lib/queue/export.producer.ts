@@ -92,6 +92,21 @@ export class ExportProducer {
     return true;
   }
 
+  /**
+   * Removes the export's job unless a worker runs it (a running export notices a cancel at its
+   * next batch). A job left behind is harmless: the processor skips a job whose export is no
+   * longer queued. Never rejects.
+   * @internal
+   */
+  async removeWaiting(exportId: string): Promise<void> {
+    try {
+      const job = await this.queue.getJob(exportId);
+      if (job && !(await job.isActive())) await job.remove();
+    } catch {
+      // Redis unavailable, or a worker took the job meanwhile: see above.
+    }
+  }
+
   /** How long Bull's lock on a running job lasts on this queue (its effective setting). @internal */
   lockDurationMs(): number {
     return (this.queue as unknown as { settings?: { lockDuration?: number } }).settings?.lockDuration ?? 30_000;

@@ -1,6 +1,4 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
@@ -23,7 +21,6 @@ import {
   ExportNotReadyException,
   ExportUnauthenticatedException,
 } from '../exceptions/export.exception';
-import { EXPORT_QUEUE } from '../export.constants';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import { ExportLinkSigner } from '../links/export-link.signer';
 import { ExportNotifier } from '../notifier/export.notifier';
@@ -34,8 +31,8 @@ import { ExportRegistry } from '../registry/export.registry';
 import type { ByteRange } from '../storage/export.storage';
 import { isUniqueViolation } from '../utils/unique-violation.util';
 import { notifySafely, transitionExport } from '../utils/export-transition.util';
-import { DecryptStream, deriveArchiveKey, encryptedSize, HEADER_SIZE, parseHeader, planDecryption } from '../crypto/archive-cipher';
-import { ExportProcessingError, ExportRegistryError } from '../errors/export.error';
+import { ExportRegistryError } from '../errors/export.error';
+import { ArchiveStore } from '../storage/archive.store';
 import { ExportMessages } from '../export.messages';
 import type { ExportEligibility, ExportIneligibleReason } from './export-eligibility.interface';
 import type { ExportEvent } from './export-event.interface';
@@ -110,7 +107,6 @@ export class ExportService implements OnModuleInit {
   constructor(
     @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
-    @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue,
     private readonly registry: ExportRegistry,
     private readonly producer: ExportProducer,
     private readonly policy: ExportPolicy,
@@ -118,6 +114,7 @@ export class ExportService implements OnModuleInit {
     private readonly notifier: ExportNotifier,
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
+    private readonly archives: ArchiveStore,
   ) {}
 
   onModuleInit(): void {
@@ -298,7 +295,7 @@ export class ExportService implements OnModuleInit {
     const now = this.clock.now();
     if (CANCELLABLE.includes(row.status)) {
       if (await transitionExport(this.repo, id, CANCELLABLE, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null })) {
-        await this.removeJob(id);
+        await this.producer.removeWaiting(id);
       }
     } else if (row.status === ExportStatus.Completed) {
       const set = { status: ExportStatus.Expired, activeSlot: null, expiresAt: now, deletedAt: now, deletedBy: principal.userId };
@@ -367,7 +364,7 @@ export class ExportService implements OnModuleInit {
     }
     let stream: Readable;
     try {
-      stream = info.encryption ? await this.openEncrypted(id, info, range) : await this.options.storage.get(info.storageKey, range);
+      stream = await this.archives.open(id, info.storageKey, { size: info.size, encrypted: info.encryption !== null }, range);
     } catch (err) {
       // Deleted since describeDownload looked.
       if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') return this.archiveMissing(id, info.storageKey);
@@ -421,44 +418,12 @@ export class ExportService implements OnModuleInit {
   }
 
   /**
-   * Opens an encrypted archive: checks the stored size, reads the header, and decrypts only the
-   * segments that hold the range. A file that was cut, extended or edited errors the stream
-   * (or is refused here) rather than deliver wrong bytes.
-   */
-  private async openEncrypted(id: string, info: ExportDownloadInfo, range?: ByteRange): Promise<Readable> {
-    const storage = this.options.storage;
-    const stat = await storage.stat(info.storageKey);
-    const header = await readAll(await storage.get(info.storageKey, { start: 0, end: HEADER_SIZE - 1 }));
-    const { segmentSize } = parseHeader(header);
-    if (!stat || stat.size !== encryptedSize(info.size, segmentSize)) {
-      throw new ExportProcessingError('The stored archive does not have the expected size.');
-    }
-    const plan = planDecryption(info.size, range, segmentSize);
-    const raw = await storage.get(info.storageKey, plan.stored);
-    const plain = new DecryptStream(deriveArchiveKey(this.options.secret, id), header, plan);
-    raw.on('error', (err) => plain.destroy(err));
-    return raw.pipe(plain);
-  }
-
-  /**
    * Checks, before any header is sent, that the stored archive is whole: it exists and has the
    * size the export recorded (for an encrypted one, the size its header's segment layout gives).
    * HEAD and GET thus answer alike, and a cut file never starts a 200 or 206.
    */
   private async assertArchiveStored(id: string, key: string, encrypted: boolean, size: number): Promise<void> {
-    const storage = this.options.storage;
-    try {
-      const stat = await storage.stat(key);
-      let expected = size;
-      if (stat && encrypted) {
-        const header = stat.size >= HEADER_SIZE ? await readAll(await storage.get(key, { start: 0, end: HEADER_SIZE - 1 })) : Buffer.alloc(0);
-        expected = hasValidHeader(header) ? encryptedSize(size, parseHeader(header).segmentSize) : -1;
-      }
-      if (stat && stat.size === expected) return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
-    }
-    await this.archiveMissing(id, key);
+    if (!(await this.archives.isWhole(key, { size, encrypted }))) await this.archiveMissing(id, key);
   }
 
   /**
@@ -581,20 +546,9 @@ export class ExportService implements OnModuleInit {
   /** Deletes an export's file and forgets its key. */
   private async deleteFile(row: DataExport): Promise<void> {
     if (!row.storageKey) return;
-    await this.options.storage.delete(row.storageKey);
+    await this.archives.delete(row.storageKey);
     await this.repo.update({ id: row.id }, { storageKey: null });
   }
-
-  private async removeJob(id: string): Promise<void> {
-    try {
-      const job = await this.queue.getJob(id);
-      if (job && !(await job.isActive())) await job.remove();
-    } catch {
-      // The processor skips a job whose export is no longer queued, so a job left behind is harmless.
-    }
-  }
-
-
 
   private validateInput(input: RequestExportInput): { format: ExportFormat; filters: ExportFilters } {
     const format = input.format ?? ExportFormat.Zip;
@@ -643,23 +597,6 @@ function fitsIdColumn(value: unknown): boolean {
   return characters <= PRINCIPAL_ID_MAX;
 }
 
-/** Whether an encrypted archive's stored header is one parseHeader reads. */
-function hasValidHeader(header: Buffer): boolean {
-  try {
-    parseHeader(header);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function safeName(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'account';
-}
-
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
