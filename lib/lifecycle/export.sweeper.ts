@@ -172,8 +172,13 @@ export class ExportSweeper {
     this.events.emit('status', { ...row, ...set } as DataExport);
     if (row.storageKey) await this.safely(() => this.deleteFile(row.id, row.storageKey!));
     if (retry) {
-      await this.safely(async () => void (await this.producer.requeue(row.id)));
-      this.logger.log(`Export ${row.id} queued again after run ${row.attempts} of ${this.options.attempts} ended without a result`);
+      // Not queued when Bull still holds a job of the export (a hung run): the sweeper queues it
+      // once that job ends, and Redis trouble is retried by the next sweep.
+      await this.safely(async () => {
+        if (await this.producer.requeue(row.id)) {
+          this.logger.log(`Export ${row.id} queued again after run ${row.attempts} of ${this.options.attempts} ended without a result`);
+        }
+      });
       return 'requeued';
     }
     this.logger.warn(`Export ${row.id} failed: its job ended without a result after ${row.attempts} of ${this.options.attempts} runs`);
