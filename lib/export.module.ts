@@ -23,6 +23,7 @@ import { ExportMetadataAccessor } from './registry/export-metadata.accessor';
 import { ExportExplorer } from './registry/export.explorer';
 import { ExportRegistry } from './registry/export.registry';
 import { ExportService } from './service/export.service';
+import { ExportDownloads } from './service/export-downloads';
 import { ExportStorage } from './storage/export.storage';
 import { ArchiveStore } from './storage/archive.store';
 import { ExportPolicy } from './policy/export.policy';
@@ -102,6 +103,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportEvents,
       ExportSweeper,
       ArchiveStore,
+      ExportDownloads,
       ExportService,
       RedisChoiceCheck,
       ...(extras.worker ? [ExportProcessor, ExportWorker] : []),

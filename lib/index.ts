@@ -22,7 +22,7 @@ export { DATA_EXPORT_MIGRATIONS } from './migrations/data-export.migrations';
 export { ExportStatus, ExportFormat } from './enums/export-status.enum';
 
 export { ExportService } from './service/export.service';
-export type { ExportDownload, ExportDownloadInfo, ExportDownloadContext } from './service/export.service';
+export type { ExportDownload, ExportDownloadInfo, ExportDownloadContext, ExportRangeChooser } from './service/export-downloads';
 export type { ExportEligibility, ExportIneligibleReason } from './service/export-eligibility.interface';
 export type { ExportEvent } from './service/export-event.interface';
 export { ExportPolicy } from './policy/export.policy';
@@ -59,6 +59,7 @@ export {
   ExportArchiveMissingException,
   ExportUnsupportedMediaTypeException,
   ExportDownloadLimitException,
+  ExportRangeNotSatisfiableException,
   ExportEmailRequiredException,
 } from './exceptions/export.exception';
 export type { ExportErrorCode } from './exceptions/export.exception';

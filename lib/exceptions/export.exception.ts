@@ -43,6 +43,17 @@ export class ExportInvalidRequestException extends ExportException {
   }
 }
 
+/**
+ * 416: the `Range` asked for lies outside the archive. The body has the archive's `size`; the
+ * built-in endpoint also sends the size in a `Content-Range` header.
+ * @publicApi
+ */
+export class ExportRangeNotSatisfiableException extends ExportException {
+  constructor(readonly size: number) {
+    super('EXPORT_INVALID_REQUEST', HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, 'The requested range is outside the file.', { size });
+  }
+}
+
 /** 401: no principal. @publicApi */
 export class ExportUnauthenticatedException extends ExportException {
   constructor() {

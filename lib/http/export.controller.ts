@@ -24,12 +24,13 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { ExportStatus } from '../enums/export-status.enum';
-import { ExportInvalidRequestException } from '../exceptions/export.exception';
+import { ExportInvalidRequestException, ExportRangeNotSatisfiableException } from '../exceptions/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportEligibility } from '../service/export-eligibility.interface';
 import type { ExportPrincipal } from '../service/export-principal.interface';
 import type { ExportView } from '../service/export-view.interface';
+import type { ExportDownload, ExportDownloadInfo, ExportRangeChooser } from '../service/export-downloads';
 import { ExportService } from '../service/export.service';
 import { confirmedPage, confirmPage } from './confirm-page.util';
 import { CreateExportDto } from './dto/create-export.dto';
@@ -166,15 +167,30 @@ export function createExportController(path: string): Type<unknown> {
     async download(req: Request, res: Response, id: string, token: unknown, headOnly: boolean): Promise<void> {
       // The service checks the principal (another account's is refused, even with the link).
       const context = { principal: this.principal(req), ip: req.ip ?? null };
-      const meta = await this.exports.describeDownload(id, token, context);
-      const etag = `"${meta.sha256}"`;
-      const ifRange = req.headers['if-range'];
-      const wanted = ifRange === undefined || ifRange === etag ? parseRange(req.headers.range, meta.size) : undefined;
-      // Opened (and counted) before any header is set, so that a refusal (the download cap
-      // reached meanwhile) answers in the error shape, not as an attachment.
-      const download = headOnly || wanted === 'unsatisfiable' ? undefined : await this.exports.openDownload(id, token, wanted, context);
+      // The range is chosen once the archive is known: a stale If-Range sends the whole file.
+      const choose: ExportRangeChooser = (archive) => {
+        const ifRange = req.headers['if-range'];
+        return ifRange === undefined || ifRange === `"${archive.sha256}"` ? parseRange(req.headers.range, archive.size) : undefined;
+      };
+      let meta: ExportDownloadInfo;
+      let wanted: ReturnType<ExportRangeChooser>;
+      let download: ExportDownload | undefined;
+      if (headOnly) {
+        meta = await this.exports.describeDownload(id, token, context);
+        wanted = choose(meta);
+      } else {
+        // One call: the link checked, the export read, the download opened and counted before
+        // any header is set, so that a refusal answers in the error shape, not as an attachment.
+        try {
+          download = meta = await this.exports.openDownload(id, token, choose, context);
+        } catch (err) {
+          if (err instanceof ExportRangeNotSatisfiableException) res.setHeader('Content-Range', `bytes */${err.size}`);
+          throw err;
+        }
+        wanted = download.range;
+      }
       res.setHeader('Accept-Ranges', 'bytes');
-      res.setHeader('ETag', etag);
+      res.setHeader('ETag', `"${meta.sha256}"`);
       res.setHeader('Content-Type', meta.contentType);
       res.setHeader('Content-Disposition', contentDisposition(meta.fileName));
       res.setHeader('Cache-Control', 'private, no-store');
@@ -183,11 +199,7 @@ export function createExportController(path: string): Type<unknown> {
       if (wanted === 'unsatisfiable') {
         res.setHeader('Content-Range', `bytes */${meta.size}`);
         res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
-        if (headOnly) return void res.end();
-        res.removeHeader('Content-Disposition');
-        res.setHeader('Content-Type', 'application/json; charset=utf-8');
-        res.json({ statusCode: 416, code: 'EXPORT_INVALID_REQUEST', message: 'The requested range is outside the file.', size: meta.size });
-        return;
+        return void res.end();
       }
       if (wanted) {
         res.status(HttpStatus.PARTIAL_CONTENT);

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { DataSource, IsNull, Not, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
@@ -8,17 +7,13 @@ import { ExportClock } from '../clock/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
 import {
-  ARCHIVE_MISSING_MESSAGE,
   ExportAlreadyActiveException,
-  ExportArchiveMissingException,
   ExportCooldownException,
-  ExportDownloadLimitException,
   ExportEmailRequiredException,
   ExportForbiddenException,
   ExportInvalidRequestException,
   ExportLinkExpiredException,
   ExportNotFoundException,
-  ExportNotReadyException,
   ExportUnauthenticatedException,
 } from '../exceptions/export.exception';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
@@ -28,7 +23,6 @@ import type { ResolvedExportOptions } from '../options/export-module-options.int
 import { ExportPolicy } from '../policy/export.policy';
 import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../registry/export.registry';
-import type { ByteRange } from '../storage/export.storage';
 import { isUniqueViolation } from '../utils/unique-violation.util';
 import { notifySafely, transitionExport } from '../utils/export-transition.util';
 import { ExportRegistryError } from '../errors/export.error';
@@ -42,57 +36,17 @@ import type { ExportView } from './export-view.interface';
 import { requesterOf, toExportView } from './export-view.util';
 import type { RequestExportInput } from './request-export.interface';
 import { isExportId } from '../utils/export-id.util';
-
-/** The length of the principal id columns (`accountId`, `requestedBy`, `activeSlot`). */
-const PRINCIPAL_ID_MAX = 191;
+import { ExportDownloads } from './export-downloads';
+import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
+import { assertPrincipal } from './principal.util';
+import type { ByteRange } from '../storage/export.storage';
 
 /** Statuses a cancel turns into `cancelled`. */
 const CANCELLABLE = [ExportStatus.Pending, ExportStatus.Confirmed, ExportStatus.Processing];
 
-/** Downloads shown in an export's view (the latest ones; `downloadCount` has them all). */
-const DOWNLOADS_SHOWN = 100;
-
 /** What the boot warns about when email confirmation is on. */
 const CONFIRMATION_NEEDS_EMAIL =
   'Email confirmation is on (confirmation.required): a request whose principal has no email is refused with 422 EXPORT_EMAIL_REQUIRED. Make your principal resolver return the user\'s email.';
-
-/**
- * Who downloads: the signed-in principal, if any (another account's, or a role that may not
- * manage exports, is refused even with a valid link; none at all is refused only with
- * `downloadRequiresPrincipal`), and the client address recorded with the download.
- * @publicApi
- */
-export interface ExportDownloadContext {
-  principal?: ExportPrincipal | null;
-  /** The request's client address (`req.ip`), recorded with a GET that starts a download. */
-  ip?: string | null;
-}
-
-/** What describes a downloadable archive. @publicApi */
-export interface ExportDownloadInfo {
-  accountId: string;
-  /** @internal */
-  storageKey: string;
-  /** @internal */
-  encryption: string | null;
-  /** Size of the whole archive in bytes. */
-  size: number;
-  /** SHA-256 (hex) of the whole archive; the HTTP ETag. */
-  sha256: string;
-  /** A safe file name for `Content-Disposition`. */
-  fileName: string;
-  contentType: string;
-  export: ExportView;
-}
-
-/** An open download: the archive's bytes (or a range of them). @publicApi */
-export interface ExportDownload extends ExportDownloadInfo {
-  stream: Readable;
-  /** Bytes in `stream`. */
-  length: number;
-  /** The range served, when one was asked for. */
-  range?: ByteRange;
-}
 
 /**
  * The export API for code: request, confirm, read, list, cancel and download an account's
@@ -115,6 +69,7 @@ export class ExportService implements OnModuleInit {
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
+    private readonly exportDownloads: ExportDownloads,
   ) {}
 
   onModuleInit(): void {
@@ -132,10 +87,6 @@ export class ExportService implements OnModuleInit {
 
   private get repo(): Repository<DataExport> {
     return this.dataSource.getRepository(DataExport);
-  }
-
-  private get downloads(): Repository<DataExportDownload> {
-    return this.dataSource.getRepository(DataExportDownload);
   }
 
   /**
@@ -270,7 +221,7 @@ export class ExportService implements OnModuleInit {
   async get(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
     this.assertPrincipal(principal);
     const row = await this.findOwned(principal, id);
-    return this.withLink(row, await this.downloadsOf(row));
+    return this.exportDownloads.view(row);
   }
 
   /** The account's exports, newest first. */
@@ -281,7 +232,7 @@ export class ExportService implements OnModuleInit {
       order: { createdAt: 'DESC' },
       take: Math.min(Math.max(1, limit), 200),
     });
-    return Promise.all(rows.map(async (row) => this.withLink(row, await this.downloadsOf(row))));
+    return Promise.all(rows.map(async (row) => this.exportDownloads.view(row)));
   }
 
   /**
@@ -303,11 +254,11 @@ export class ExportService implements OnModuleInit {
         await this.deleteFile(row);
       }
     } else {
-      return toExportView(row, await this.downloadsOf(row));
+      return toExportView(row, await this.exportDownloads.records(row));
     }
     const updated = await this.repo.findOneByOrFail({ id });
     this.events.emit('status', updated);
-    return toExportView(updated, await this.downloadsOf(updated));
+    return toExportView(updated, await this.exportDownloads.records(updated));
   }
 
   /**
@@ -320,140 +271,23 @@ export class ExportService implements OnModuleInit {
    *   ExportDownloadLimitException (`maxDownloads` reached), ExportArchiveMissingException (the
    *   stored file is gone or cut: the export then expires)
    */
-  async describeDownload(id: string, token: unknown, context: ExportDownloadContext = {}): Promise<ExportDownloadInfo> {
-    this.links.verify(String(id), 'download', token);
-    const row = await this.repo.findOneBy({ id });
-    if (!row) throw new ExportNotFoundException();
-    this.assertMayDownload(row, context?.principal);
-    if (row.status !== ExportStatus.Completed) {
-      // Only a lost archive expires an export with an error (see archiveMissing).
-      if (row.status === ExportStatus.Expired && row.error !== null) throw new ExportArchiveMissingException();
-      if ([ExportStatus.Expired, ExportStatus.Cancelled].includes(row.status)) throw new ExportLinkExpiredException();
-      throw new ExportNotReadyException(row.status);
-    }
-    const now = this.clock.now();
-    if (!row.expiresAt || row.expiresAt.getTime() <= now.getTime() || !row.storageKey || row.size === null) {
-      throw new ExportLinkExpiredException();
-    }
-    if (this.downloadsUsedUp(row)) throw new ExportDownloadLimitException();
-    await this.assertArchiveStored(row.id, row.storageKey, row.encryption !== null, row.size);
-    const extension = row.format === ExportFormat.Json ? 'json' : 'zip';
-    return {
-      accountId: row.accountId,
-      storageKey: row.storageKey,
-      encryption: row.encryption,
-      size: row.size,
-      sha256: row.sha256 ?? '',
-      fileName: `data-export-${safeName(row.accountId)}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
-      contentType: row.format === ExportFormat.Json ? 'application/json' : 'application/zip',
-      export: toExportView(row),
-    };
+  describeDownload(id: string, token: unknown, context: ExportDownloadContext = {}): Promise<ExportDownloadInfo> {
+    return this.exportDownloads.describe(id, token, context);
   }
 
   /**
-   * Opens a completed export for download with the token of a download link. `range` serves
-   * part of it (HTTP `Range`). Counts the download against `maxDownloads` and records it with
-   * its time and `context.ip`; `context.principal` is checked as in `describeDownload`.
-   * @throws what `describeDownload` throws, and ExportInvalidRequestException (a range outside
-   *   the file)
+   * Opens a completed export for download, in one call: one token check, one read of the export.
+   * `range` is a range, or a function choosing one from the archive's size and sha256 (HTTP
+   * `Range` and `If-Range`). Counts the download against `maxDownloads` and records it with its
+   * time and `context.ip`.
+   * @throws what `describeDownload` throws, and ExportRangeNotSatisfiableException (416)
    */
-  async openDownload(id: string, token: unknown, range?: ByteRange, context: ExportDownloadContext = {}): Promise<ExportDownload> {
-    const info = await this.describeDownload(id, token, context);
-    if (range && (range.start < 0 || range.end < range.start || range.end >= info.size)) {
-      throw new ExportInvalidRequestException('The requested range is outside the file.', { size: info.size });
-    }
-    let stream: Readable;
-    try {
-      stream = await this.archives.open(id, info.storageKey, { size: info.size, encrypted: info.encryption !== null }, range);
-    } catch (err) {
-      // Deleted since describeDownload looked.
-      if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') return this.archiveMissing(id, info.storageKey);
-      throw err;
-    }
-    try {
-      await this.recordDownload(id, context?.ip);
-    } catch (err) {
-      stream.destroy();
-      throw err;
-    }
-    return { ...info, stream, length: range ? range.end - range.start + 1 : info.size, range };
+  openDownload(id: string, token: unknown, range?: ByteRange | ExportRangeChooser, context: ExportDownloadContext = {}): Promise<ExportDownload> {
+    return this.exportDownloads.open(id, token, range, context);
   }
 
-  /**
-   * Counts one download, within `maxDownloads`: the increment is conditional, so concurrent
-   * downloads never pass the cap. Then records its time and address.
-   */
-  private async recordDownload(id: string, ip: string | null | undefined): Promise<void> {
-    const now = this.clock.now();
-    const count = this.dataSource.driver.escape('downloadCount');
-    const update = this.repo
-      .createQueryBuilder()
-      .update(DataExport)
-      .set({ downloadCount: () => `${count} + 1`, lastDownloadedAt: now })
-      .where({ id });
-    if (this.options.maxDownloads !== undefined) update.andWhere(`${count} < :max`, { max: this.options.maxDownloads });
-    const result = await update.execute();
-    if (this.options.maxDownloads !== undefined && (result.affected ?? 0) === 0) throw new ExportDownloadLimitException();
-    await this.downloads.insert({ id: randomUUID(), exportId: id, at: now, ip: typeof ip === 'string' && ip ? ip.slice(0, 64) : null });
-  }
-
-  /**
-   * Who may open a download: a principal, when the request carries one, must be valid, of a
-   * role that may manage exports, and of the export's account, even with a valid link (a
-   * forwarded or leaked link opens nothing for another signed-in member).
-   */
-  private assertMayDownload(row: DataExport, principal: ExportPrincipal | null | undefined): void {
-    if (principal === null || principal === undefined) {
-      if (this.options.downloadRequiresPrincipal) throw new ExportUnauthenticatedException();
-      return;
-    }
-    this.assertPrincipal(principal);
-    if (principal.accountId !== row.accountId) {
-      throw new ExportForbiddenException('This download belongs to another account. Sign in to the account that requested it.');
-    }
-  }
-
-  private downloadsUsedUp(row: DataExport): boolean {
-    return this.options.maxDownloads !== undefined && Number(row.downloadCount) >= this.options.maxDownloads;
-  }
-
-  /**
-   * Checks, before any header is sent, that the stored archive is whole: it exists and has the
-   * size the export recorded (for an encrypted one, the size its header's segment layout gives).
-   * HEAD and GET thus answer alike, and a cut file never starts a 200 or 206.
-   */
-  private async assertArchiveStored(id: string, key: string, encrypted: boolean, size: number): Promise<void> {
-    if (!(await this.archives.isWhole(key, { size, encrypted }))) await this.archiveMissing(id, key);
-  }
-
-  /**
-   * Expires a completed export whose archive was deleted or cut behind the library's back, as an
-   * early delete does (slot freed, file removed), recording why; then refuses the download.
-   */
-  private async archiveMissing(id: string, key: string): Promise<never> {
-    const set = { status: ExportStatus.Expired, activeSlot: null, expiresAt: this.clock.now(), error: ARCHIVE_MISSING_MESSAGE };
-    if (await transitionExport(this.repo, id, [ExportStatus.Completed], set, { storageKey: key })) {
-      this.logger.warn(`Export ${id}: its stored archive is missing or incomplete; the export expired`);
-      try {
-        await this.deleteFile({ id, storageKey: key } as DataExport);
-      } catch (err) {
-        this.logger.warn(`Export ${id}: the remains of its archive could not be deleted (${(err as Error)?.name ?? 'Error'})`);
-      }
-      const row = await this.repo.findOneBy({ id });
-      if (row) this.events.emit('status', row);
-    }
-    throw new ExportArchiveMissingException();
-  }
-
-  /**
-   * The policy's check, after refusing principal ids that their columns cannot hold (longer than
-   * 191 characters, or with a NUL byte) as no principal: they never reach a query, whoever calls.
-   */
   private assertPrincipal(principal: ExportPrincipal | null | undefined): asserts principal is ExportPrincipal {
-    if (principal && typeof principal === 'object' && (!fitsIdColumn(principal.accountId) || !fitsIdColumn(principal.userId))) {
-      throw new ExportUnauthenticatedException();
-    }
-    this.policy.assertCanManage(principal);
+    assertPrincipal(this.policy, principal);
   }
 
   /** @internal The stored row, scoped to the principal's account. */
@@ -492,22 +326,6 @@ export class ExportService implements OnModuleInit {
       this.events.emit('status', { ...row, status: ExportStatus.Failed, activeSlot: null });
       throw err;
     }
-  }
-
-  private withLink(row: DataExport, downloads: DataExportDownload[]): ExportView {
-    const view = toExportView(row, downloads);
-    const now = this.clock.now();
-    if (row.status === ExportStatus.Completed && row.expiresAt && row.expiresAt > now && !this.downloadsUsedUp(row)) {
-      view.downloadUrl = this.links.downloadUrl(row);
-    }
-    return view;
-  }
-
-  /** The latest downloads of an export, oldest first. */
-  private async downloadsOf(row: DataExport): Promise<DataExportDownload[]> {
-    if (!row.downloadCount) return [];
-    const latest = await this.downloads.find({ where: { exportId: row.id }, order: { at: 'DESC', id: 'DESC' }, take: DOWNLOADS_SHOWN });
-    return latest.reverse();
   }
 
   private lastCompleted(accountId: string): Promise<DataExport | null> {
@@ -585,18 +403,4 @@ function parseDate(name: string, value: unknown): Date | undefined {
     throw new ExportInvalidRequestException(`"${name}" must be an ISO-8601 date.`);
   }
   return date;
-}
-
-/** Whether a principal id fits its column; other types are the policy's to judge. */
-function fitsIdColumn(value: unknown): boolean {
-  if (typeof value !== 'string') return true;
-  if (value.length > 2 * PRINCIPAL_ID_MAX || value.includes('\0')) return false;
-  // Columns count characters (code points), not UTF-16 units.
-  let characters = 0;
-  for (const _ of value) characters++;
-  return characters <= PRINCIPAL_ID_MAX;
-}
-
-function safeName(value: string): string {
-  return value.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'account';
 }

@@ -1,0 +1,28 @@
+import type { ExportPolicy } from '../policy/export.policy';
+import { ExportUnauthenticatedException } from '../exceptions/export.exception';
+import type { ExportPrincipal } from './export-principal.interface';
+
+/** The length of the principal id columns (`accountId`, `requestedBy`, `activeSlot`). */
+const PRINCIPAL_ID_MAX = 191;
+
+/**
+ * The policy's check, after refusing principal ids that their columns cannot hold (longer than
+ * 191 characters, or with a NUL byte) as no principal: they never reach a query, whoever calls.
+ * @internal
+ */
+export function assertPrincipal(policy: ExportPolicy, principal: ExportPrincipal | null | undefined): asserts principal is ExportPrincipal {
+  if (principal && typeof principal === 'object' && (!fitsIdColumn(principal.accountId) || !fitsIdColumn(principal.userId))) {
+    throw new ExportUnauthenticatedException();
+  }
+  policy.assertCanManage(principal);
+}
+
+/** Whether a principal id fits its column; other types are the policy's to judge. */
+function fitsIdColumn(value: unknown): boolean {
+  if (typeof value !== 'string') return true;
+  if (value.length > 2 * PRINCIPAL_ID_MAX || value.includes('\0')) return false;
+  // Columns count characters (code points), not UTF-16 units.
+  let characters = 0;
+  for (const _ of value) characters++;
+  return characters <= PRINCIPAL_ID_MAX;
+}
