@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DATA_EXPORT_ENTITIES, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
+import { trackRedisPrefix } from '../utils/global-setup';
 import { TEST_SECRET } from '../utils/test-app';
 
 /** Starts a worker process with extra environment; resolves once it is ready. */
@@ -45,6 +46,8 @@ export function stopWorker(child: ChildProcess | undefined, signal: NodeJS.Signa
  * processes are given (and the Redis at `redisUrl`, the suite's by default).
  */
 export async function startApiHost(prefix: string, storageDir: string, redisUrl = REDIS_URL): Promise<INestApplication> {
+  // The suite's teardown removes the keys of the API host and of the workers that share its prefix.
+  if (redisUrl === REDIS_URL) trackRedisPrefix(prefix);
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(dataSourceOptions('postgres', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),

@@ -8,10 +8,10 @@ import type { BullRootModuleOptions } from '@nestjs/bull';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AdvancedSettings, Queue } from 'bull';
-import { randomUUID } from 'node:crypto';
 import { DATA_EXPORT_ENTITIES, EXPORT_QUEUE, ExportModule, ExportModuleOptions, InvalidExportOptionsError } from 'nestjs-data-export';
 import { resolveExportOptions } from '../../lib/options/validate-export-options.util';
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
+import { testRedisPrefix } from '../utils/global-setup';
 import { TEST_SECRET } from '../utils/test-app';
 
 /** Boots an API-only host and returns the settings of the export queue and of a queue of its own. */
@@ -19,7 +19,7 @@ async function settingsOf(host: BullRootModuleOptions['settings'] | undefined, o
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(dataSourceOptions('sqlite', [...DATA_EXPORT_ENTITIES])),
-      BullModule.forRoot({ url: REDIS_URL, prefix: `qs-${randomUUID().slice(0, 8)}`, ...(host ? { settings: host } : {}) }),
+      BullModule.forRoot({ url: REDIS_URL, prefix: testRedisPrefix('qs'), ...(host ? { settings: host } : {}) }),
       BullModule.registerQueue({ name: 'host-queue' }),
       ExportModule.forRoot({ secret: TEST_SECRET, worker: false, http: false, ...options }),
     ],

@@ -6,7 +6,6 @@ import type { Queue } from 'bull';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import {
   DATA_EXPORT_ENTITIES,
   EXPORT_QUEUE,
@@ -18,6 +17,7 @@ import {
 } from 'nestjs-data-export';
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { TEST_SECRET, waitForExport } from '../utils/test-app';
+import { testRedisPrefix } from '../utils/global-setup';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { DataSource } from 'typeorm';
@@ -78,7 +78,7 @@ describe('forRootAsync', () => {
 
 describe('worker: false', () => {
   it('makes an API-only process that enqueues; a separate worker process builds the archive', async () => {
-    const prefix = `reg-${randomUUID().slice(0, 8)}`;
+    const prefix = testRedisPrefix('reg');
     const build = async (extras: { worker: boolean }, dropSchema: boolean) => {
       const moduleRef = await Test.createTestingModule({
         imports: [

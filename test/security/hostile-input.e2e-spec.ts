@@ -1,7 +1,6 @@
 import { BullModule } from '@nestjs/bull';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +21,7 @@ import {
   LocalDiskStorage,
 } from 'nestjs-data-export';
 import { DATABASES, DatabaseName, dataSourceOptions, REDIS_URL } from '../utils/databases';
+import { testRedisPrefix } from '../utils/global-setup';
 import { fakeAuth } from '../utils/fake-auth';
 import { createTestApp, RecordingNotifier, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
@@ -252,7 +252,7 @@ async function createLoggingApp(db: DatabaseName, logger: CapturingQueryLogger):
   const moduleRef = await Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot({ ...dataSourceOptions(db, [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES]), logging: true, logger }),
-      BullModule.forRoot({ url: REDIS_URL, prefix: `t-${randomUUID().slice(0, 8)}` }),
+      BullModule.forRoot({ url: REDIS_URL, prefix: testRedisPrefix('t') }),
       ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage(storageDir), worker: false }),
     ],
   }).compile();
