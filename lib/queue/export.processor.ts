@@ -249,7 +249,14 @@ export class ExportProcessor {
       if (!completed) throw new ExportStoppedSignal();
       failed = false;
       this.logger.log(`Export ${row.id} completed: ${done} rows, ${archive.size} bytes`);
+      // Announced before the reader's connection is given back: whoever sees `completed` also
+      // finds the ready notification sent.
+      const finished = await this.repo.findOneByOrFail({ id: row.id });
+      this.events.emit('status', finished);
+      await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
     } catch (err) {
+      // The export is complete and its archive stored: nothing to undo.
+      if (!failed) throw err;
       // The archive's output closed under the writer: the storage gave up on its body, and its
       // rejection (which aborts the run with the storage's reason) is the cause.
       if (!run.reason && upload?.input.destroyed) await settleWithin(upload.stored, STORAGE_WIND_DOWN_MS);
@@ -265,9 +272,6 @@ export class ExportProcessor {
     } finally {
       await source.close(failed);
     }
-    const finished = await this.repo.findOneByOrFail({ id: row.id });
-    this.events.emit('status', finished);
-    await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
   }
 
   private selectCategories(row: DataExport): ExportCategory[] {
