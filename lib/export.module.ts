@@ -32,6 +32,7 @@ import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifie
 import { ExportLinkSigner } from './links/export-link.signer';
 import { ExportEvents } from './service/export-events';
 import { ExportSweeper } from './lifecycle/export.sweeper';
+import { ExportStore } from './lifecycle/export.store';
 import { InvalidExportOptionsError } from './errors/export.error';
 import { ExportMessages } from './export.messages';
 
@@ -103,6 +104,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportEvents,
       ExportSweeper,
       ArchiveStore,
+      ExportStore,
       ExportDownloads,
       ExportService,
       RedisChoiceCheck,

@@ -23,7 +23,7 @@ import {
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
-import { ExportStatus } from '../enums/export-status.enum';
+import { FINAL_STATUSES, STATUS_RANK } from '../lifecycle/export.store';
 import { ExportInvalidRequestException, ExportRangeNotSatisfiableException } from '../exceptions/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
@@ -40,7 +40,6 @@ import { contentDisposition, parseRange } from './range.util';
 import { ExportRequestBodyGuard } from './request-body.guard';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
-const FINAL_STATUSES = [ExportStatus.Completed, ExportStatus.Failed, ExportStatus.Cancelled, ExportStatus.Expired];
 
 /** Validation scoped to the controller: it works with or without a global ValidationPipe. */
 const createValidationPipe = () => new ValidationPipe({
@@ -231,16 +230,6 @@ function strip(view: ExportView): ExportView {
   const { downloadUrl: _omit, ...rest } = view;
   return rest;
 }
-
-const STATUS_RANK: Record<ExportStatus, number> = {
-  [ExportStatus.Pending]: 0,
-  [ExportStatus.Confirmed]: 1,
-  [ExportStatus.Processing]: 2,
-  [ExportStatus.Completed]: 3,
-  [ExportStatus.Failed]: 3,
-  [ExportStatus.Cancelled]: 3,
-  [ExportStatus.Expired]: 3,
-};
 
 /**
  * A filter that passes a view only when it is news: a later status, or more rows done in the

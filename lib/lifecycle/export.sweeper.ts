@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, In, IsNull, LessThanOrEqual, Not, Repository } from 'typeorm';
+import { DataSource, In, IsNull, LessThanOrEqual, Repository } from 'typeorm';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportStatus } from '../enums/export-status.enum';
@@ -7,8 +7,7 @@ import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-
 import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportProducer } from '../queue/export.producer';
-import { transitionExport } from '../utils/export-transition.util';
-import { ExportEvents } from '../service/export-events';
+import { ENDED_STATUSES, ExportStore } from './export.store';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ArchiveStore } from '../storage/archive.store';
 
@@ -53,9 +52,9 @@ export class ExportSweeper {
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
     private readonly producer: ExportProducer,
     private readonly notifier: ExportNotifier,
-    private readonly events: ExportEvents,
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
+    private readonly store: ExportStore,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -67,12 +66,12 @@ export class ExportSweeper {
     const result: ExportSweepResult = { expired: 0, unconfirmed: 0, stale: 0, requeued: 0, filesDeleted: 0 };
 
     for (const row of await this.find({ status: ExportStatus.Completed, expiresAt: LessThanOrEqual(now) })) {
-      if (await this.move(row, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null })) result.expired++;
+      if (await this.store.expire(row, [ExportStatus.Completed])) result.expired++;
     }
 
     const unconfirmedBefore = new Date(now.getTime() - this.options.confirmation.ttlMs);
     for (const row of await this.find({ status: ExportStatus.Pending, createdAt: LessThanOrEqual(unconfirmedBefore) })) {
-      if (await this.move(row, [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null })) result.unconfirmed++;
+      if (await this.store.expire(row, [ExportStatus.Pending])) result.unconfirmed++;
     }
 
     // A run that has not reported for `staleAfter` is dead even if Bull still holds its job (a
@@ -93,10 +92,9 @@ export class ExportSweeper {
       else if (outcome === 'failed') result.stale++;
     }
 
-    const done = [ExportStatus.Expired, ExportStatus.Cancelled, ExportStatus.Failed];
-    for (const row of await this.find({ status: In(done), storageKey: Not(IsNull()) })) {
+    for (const row of await this.store.endedWithFiles(SWEEP_BATCH)) {
       await this.archives.delete(row.storageKey!);
-      await this.repo.update({ id: row.id, status: In(done) }, { storageKey: null });
+      await this.store.forgetFile(row.id, undefined, ENDED_STATUSES);
       result.filesDeleted++;
     }
 
@@ -166,10 +164,9 @@ export class ExportSweeper {
       : { heartbeatAt: row.heartbeatAt ?? IsNull() };
     const retry = row.attempts < this.options.attempts;
     const set: Partial<DataExport> = retry
-      ? { status: ExportStatus.Confirmed, heartbeatAt: now, ...(requeueError ? { error: requeueError } : {}) }
-      : { status: ExportStatus.Failed, activeSlot: null, currentCategory: null, error: failError, heartbeatAt: now };
-    if (!(await transitionExport(this.repo, row.id, [row.status], set, fence))) return undefined;
-    this.events.emit('status', { ...row, ...set } as DataExport);
+      ? { heartbeatAt: now, ...(requeueError ? { error: requeueError } : {}) }
+      : { error: failError, heartbeatAt: now };
+    if (!(await this.store.endRun(row, [row.status], fence, { retry, set }))) return undefined;
     if (row.storageKey) await this.safely(() => this.deleteFile(row.id, row.storageKey!));
     if (retry) {
       // Not queued when Bull still holds a job of the export (a hung run): the sweeper queues it
@@ -182,14 +179,14 @@ export class ExportSweeper {
       return 'requeued';
     }
     this.logger.warn(`Export ${row.id} failed: its job ended without a result after ${row.attempts} of ${this.options.attempts} runs`);
-    await this.safely(() => this.notifier.failed(toExportView({ ...row, ...set } as DataExport), requesterOf(row)));
+    await this.safely(() => this.notifier.failed(toExportView({ ...row, ...set, status: ExportStatus.Failed, activeSlot: null } as DataExport), requesterOf(row)));
     return 'failed';
   }
 
   /** Deletes a dead run's file (and its `.partial`), then forgets the key unless a new run set its own. */
   private async deleteFile(id: string, storageKey: string): Promise<void> {
     await this.archives.delete(storageKey);
-    await this.repo.update({ id, storageKey }, { storageKey: null });
+    await this.store.forgetFile(id, storageKey);
   }
 
   /** How long an export must have shown no sign of life before its missing job counts as lost. */
@@ -199,12 +196,6 @@ export class ExportSweeper {
 
   private find(where: Record<string, unknown>): Promise<DataExport[]> {
     return this.repo.find({ where, take: SWEEP_BATCH, order: { createdAt: 'ASC' } });
-  }
-
-  private async move(row: DataExport, from: ExportStatus[], set: Partial<DataExport>): Promise<boolean> {
-    if (!(await transitionExport(this.repo, row.id, from, set))) return false;
-    this.events.emit('status', { ...row, ...set } as DataExport);
-    return true;
   }
 
   private async requeue(id: string): Promise<void> {

@@ -20,7 +20,8 @@ import { ExportNotifier } from '../notifier/export.notifier';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ExportEvents } from '../service/export-events';
 import { createEntitySource } from '../source/create-entity-source';
-import { notifySafely, transitionExport } from '../utils/export-transition.util';
+import { notifySafely } from '../utils/notify-safely.util';
+import { ExportStore } from '../lifecycle/export.store';
 import { ArchiveStore, ArchiveUpload } from '../storage/archive.store';
 import type { ExportJobData } from './export-job.interface';
 import { ExportInterruptedSignal, ExportRun, settleWithin } from './export-run';
@@ -59,6 +60,7 @@ export class ExportProcessor {
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
+    private readonly store: ExportStore,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -83,8 +85,7 @@ export class ExportProcessor {
     }
     const writer: ArchiveWriter = before.format === ExportFormat.Json ? new JsonArchiveWriter() : new ZipArchiveWriter();
     const storageKey = `${exportId}.${randomBytes(6).toString('hex')}.${writer.extension}`;
-    const started = await transitionExport(this.repo, exportId, [ExportStatus.Confirmed, ExportStatus.Processing], {
-      status: ExportStatus.Processing,
+    const started = await this.store.start(exportId, {
       startedAt: this.clock.now(),
       heartbeatAt: this.clock.now(),
       error: null,
@@ -175,7 +176,7 @@ export class ExportProcessor {
         estimated += await run.guard(source.count(category));
         run.moved();
       }
-      await run.guard(this.repo.update({ id: row.id, ...fence }, { rowsEstimated: estimated, rowsDone: 0, percent: 0 }));
+      await run.guard(this.store.estimate(row.id, fence, { rowsEstimated: estimated, rowsDone: 0, percent: 0 }));
 
       let done = 0;
       let lastReport = 0;
@@ -187,18 +188,12 @@ export class ExportProcessor {
         done += rows;
         progress.category = category.name;
         const percent = estimated > 0 ? Math.min(99, Math.floor((done / estimated) * 100)) : 0;
-        const still = await transitionExport(
-          this.repo,
-          row.id,
-          [ExportStatus.Processing],
-          {
-            rowsDone: done,
-            percent,
-            currentCategory: category.name,
-            heartbeatAt: this.clock.now(),
-          },
-          fence,
-        );
+        const still = await this.store.progress(row.id, fence, {
+          rowsDone: done,
+          percent,
+          currentCategory: category.name,
+          heartbeatAt: this.clock.now(),
+        });
         if (!still) throw new ExportStoppedSignal();
         if (Date.now() - lastReport >= this.options.progressIntervalMs) {
           lastReport = Date.now();
@@ -232,8 +227,7 @@ export class ExportProcessor {
       progress.category = undefined;
       const archive = await run.guard(upload.stored);
       const completedAt = this.clock.now();
-      const completed = await transitionExport(this.repo, row.id, [ExportStatus.Processing], {
-        status: ExportStatus.Completed,
+      const completed = await this.store.complete(row.id, fence, {
         completedAt,
         expiresAt: new Date(completedAt.getTime() + this.options.downloadTtlMs),
         storageKey,
@@ -245,7 +239,7 @@ export class ExportProcessor {
         percent: 100,
         currentCategory: null,
         heartbeatAt: completedAt,
-      }, fence);
+      });
       if (!completed) throw new ExportStoppedSignal();
       failed = false;
       this.logger.log(`Export ${row.id} completed: ${done} rows, ${archive.size} bytes`);
@@ -283,7 +277,7 @@ export class ExportProcessor {
   private async fail(row: DataExport, job: Job<ExportJobData>, err: unknown, storageKey: string, category?: string): Promise<void> {
     if (err instanceof ExportStoppedSignal) {
       // Cancelled (or overtaken by a later run, whose key stays): this run's file is gone.
-      await this.repo.update({ id: row.id, storageKey }, { storageKey: null }).catch(() => undefined);
+      await this.store.forgetFile(row.id, storageKey).catch(() => undefined);
       this.logger.log(`Export ${row.id} stopped: it left the processing state`);
       return;
     }
@@ -291,22 +285,13 @@ export class ExportProcessor {
     const attempts = job.opts.attempts ?? 1;
     const final = job.attemptsMade + 1 >= attempts;
     this.logger.error(`Export ${row.id} failed (attempt ${job.attemptsMade + 1} of ${attempts}): ${message}`);
-    const moved = await transitionExport(
-      this.repo,
-      row.id,
-      [ExportStatus.Processing],
-      final
-        ? { status: ExportStatus.Failed, error: message, activeSlot: null, currentCategory: null, storageKey: null }
-        : { status: ExportStatus.Confirmed, error: message, storageKey: null },
-      { storageKey },
-    ).catch(() => false);
-    if (moved) this.events.emit('status', { ...row, status: final ? ExportStatus.Failed : ExportStatus.Confirmed, error: message });
+    const moved = await this.store
+      .endRun(row, [ExportStatus.Processing], { storageKey }, { retry: !final, set: { error: message, storageKey: null } })
+      .catch(() => false);
     if (moved && final) {
       await notifySafely(this.logger, () => this.notifier.failed(toExportView({ ...row, status: ExportStatus.Failed, error: message }), requesterOf(row)));
     }
   }
-
-
 }
 
 /**

@@ -23,8 +23,7 @@ import type { ResolvedExportOptions } from '../options/export-module-options.int
 import { ExportPolicy } from '../policy/export.policy';
 import { ArchiveStore } from '../storage/archive.store';
 import type { ByteRange } from '../storage/export.storage';
-import { transitionExport } from '../utils/export-transition.util';
-import { ExportEvents } from './export-events';
+import { ExportStore } from '../lifecycle/export.store';
 import type { ExportPrincipal } from './export-principal.interface';
 import type { ExportView } from './export-view.interface';
 import { toExportView } from './export-view.util';
@@ -89,9 +88,9 @@ export class ExportDownloads {
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
     private readonly policy: ExportPolicy,
     private readonly links: ExportLinkSigner,
-    private readonly events: ExportEvents,
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
+    private readonly store: ExportStore,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -231,17 +230,14 @@ export class ExportDownloads {
    * early delete does (slot freed, file removed), recording why; then refuses the download.
    */
   private async archiveMissing(id: string, key: string): Promise<never> {
-    const set = { status: ExportStatus.Expired, activeSlot: null, expiresAt: this.clock.now(), error: ARCHIVE_MISSING_MESSAGE };
-    if (await transitionExport(this.repo, id, [ExportStatus.Completed], set, { storageKey: key })) {
+    if (await this.store.loseArchive(id, key, ARCHIVE_MISSING_MESSAGE, this.clock.now())) {
       this.logger.warn(`Export ${id}: its stored archive is missing or incomplete; the export expired`);
       try {
         await this.archives.delete(key);
-        await this.repo.update({ id }, { storageKey: null });
+        await this.store.forgetFile(id);
       } catch (err) {
         this.logger.warn(`Export ${id}: the remains of its archive could not be deleted (${(err as Error)?.name ?? 'Error'})`);
       }
-      const row = await this.repo.findOneBy({ id });
-      if (row) this.events.emit('status', row);
     }
     throw new ExportArchiveMissingException();
   }

@@ -24,7 +24,8 @@ import { ExportPolicy } from '../policy/export.policy';
 import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../registry/export.registry';
 import { isUniqueViolation } from '../utils/unique-violation.util';
-import { notifySafely, transitionExport } from '../utils/export-transition.util';
+import { notifySafely } from '../utils/notify-safely.util';
+import { CANCELLABLE_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { ExportRegistryError } from '../errors/export.error';
 import { ArchiveStore } from '../storage/archive.store';
 import { ExportMessages } from '../export.messages';
@@ -40,9 +41,6 @@ import { ExportDownloads } from './export-downloads';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
 import { assertPrincipal } from './principal.util';
 import type { ByteRange } from '../storage/export.storage';
-
-/** Statuses a cancel turns into `cancelled`. */
-const CANCELLABLE = [ExportStatus.Pending, ExportStatus.Confirmed, ExportStatus.Processing];
 
 /** What the boot warns about when email confirmation is on. */
 const CONFIRMATION_NEEDS_EMAIL =
@@ -70,6 +68,7 @@ export class ExportService implements OnModuleInit {
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
     private readonly exportDownloads: ExportDownloads,
+    private readonly store: ExportStore,
   ) {}
 
   onModuleInit(): void {
@@ -125,16 +124,8 @@ export class ExportService implements OnModuleInit {
       createdAt: now,
       confirmedAt: confirmed ? now : null,
     });
-    try {
-      // The unique active slot makes this the race-safe check: of concurrent requests for one
-      // account, the database lets exactly one insert through.
-      await this.repo.insert(row);
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const active = await this.repo.findOne({ where: { activeSlot: accountId }, select: { id: true } });
-      throw new ExportAlreadyActiveException(active?.id ?? null);
-    }
-    this.events.emit('status', row);
+    // Race-safe: of concurrent requests for one account, the unique slot lets one insert through.
+    await this.store.request(row);
     if (confirmed) {
       await this.enqueueOrRelease(row);
     } else {
@@ -154,7 +145,7 @@ export class ExportService implements OnModuleInit {
       this.links.verify(String(id), 'confirm', token);
     } catch (err) {
       if (err instanceof ExportLinkExpiredException) {
-        await transitionExport(this.repo, String(id), [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null });
+        await this.store.expireUnconfirmed(String(id));
       }
       throw err;
     }
@@ -162,10 +153,8 @@ export class ExportService implements OnModuleInit {
     if (!row) throw new ExportNotFoundException();
     if (row.status === ExportStatus.Pending) {
       const now = this.clock.now();
-      const moved = await transitionExport(this.repo, id, [ExportStatus.Pending], { status: ExportStatus.Confirmed, confirmedAt: now });
-      if (moved) {
+      if (await this.store.confirm(row, now)) {
         Object.assign(row, { status: ExportStatus.Confirmed, confirmedAt: now });
-        this.events.emit('status', row);
         await this.enqueueOrRelease(row);
         return toExportView(row);
       }
@@ -244,15 +233,10 @@ export class ExportService implements OnModuleInit {
     this.assertPrincipal(principal);
     const row = await this.findOwned(principal, id);
     const now = this.clock.now();
-    if (CANCELLABLE.includes(row.status)) {
-      if (await transitionExport(this.repo, id, CANCELLABLE, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null })) {
-        await this.producer.removeWaiting(id);
-      }
+    if (CANCELLABLE_STATUSES.includes(row.status)) {
+      if (await this.store.cancel(row)) await this.producer.removeWaiting(id);
     } else if (row.status === ExportStatus.Completed) {
-      const set = { status: ExportStatus.Expired, activeSlot: null, expiresAt: now, deletedAt: now, deletedBy: principal.userId };
-      if (await transitionExport(this.repo, id, [ExportStatus.Completed], set)) {
-        await this.deleteFile(row);
-      }
+      if (await this.store.deleteEarly(row, principal.userId, now)) await this.deleteFile(row);
     } else {
       return toExportView(row, await this.exportDownloads.records(row));
     }
@@ -309,9 +293,8 @@ export class ExportService implements OnModuleInit {
       (holder.status === ExportStatus.Completed && holder.expiresAt !== null && holder.expiresAt <= now) ||
       (holder.status === ExportStatus.Pending && holder.createdAt.getTime() + this.options.confirmation.ttlMs <= now.getTime());
     if (!lapsed) return holder;
-    if (await transitionExport(this.repo, holder.id, [holder.status], { status: ExportStatus.Expired, activeSlot: null })) {
-      if (holder.storageKey) await this.deleteFile(holder);
-      this.events.emit('status', { ...holder, status: ExportStatus.Expired, activeSlot: null });
+    if (await this.store.expire(holder)) {
+      await this.deleteFile(holder);
       return null;
     }
     // Another actor changed it meanwhile: read the slot again.
@@ -322,8 +305,7 @@ export class ExportService implements OnModuleInit {
     try {
       await this.producer.enqueue(row.id);
     } catch (err) {
-      await this.repo.update({ id: row.id }, { status: ExportStatus.Failed, activeSlot: null, error: 'The job queue was unavailable.' });
-      this.events.emit('status', { ...row, status: ExportStatus.Failed, activeSlot: null });
+      await this.store.failUnqueued(row, 'The job queue was unavailable.');
       throw err;
     }
   }
@@ -365,7 +347,7 @@ export class ExportService implements OnModuleInit {
   private async deleteFile(row: DataExport): Promise<void> {
     if (!row.storageKey) return;
     await this.archives.delete(row.storageKey);
-    await this.repo.update({ id: row.id }, { storageKey: null });
+    await this.store.forgetFile(row.id);
   }
 
   private validateInput(input: RequestExportInput): { format: ExportFormat; filters: ExportFilters } {
