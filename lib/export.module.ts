@@ -16,7 +16,7 @@ import type { ExportModuleExtras, ResolvedExportOptions } from './options/export
 import { DEFAULT_QUEUE_LOCK, resolveExportOptions } from './options/validate-export-options.util';
 import { parseDuration } from './utils/duration.util';
 import { ExportProducer } from './queue/export.producer';
-import { ExportProcessor } from './queue/export.processor';
+import { ExportArchiveBuilder } from './queue/export-archive.builder';
 import { ExportWorker } from './queue/export.worker';
 import { RedisChoiceCheck } from './queue/redis-choice.check';
 import { ExportMetadataAccessor } from './registry/export-metadata.accessor';
@@ -31,7 +31,7 @@ import { DefaultExportPolicy } from './policy/default-export.policy';
 import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
 import { ExportLinkSigner } from './links/export-link.signer';
 import { ExportEvents } from './service/export-events';
-import { ExportSweeper } from './lifecycle/export.sweeper';
+import { ExportSweeper } from './queue/export.sweeper';
 import { ExportStore } from './lifecycle/export.store';
 import { InvalidExportOptionsError } from './errors/export.error';
 import { ExportMessages } from './export.messages';
@@ -108,7 +108,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportDownloads,
       ExportService,
       RedisChoiceCheck,
-      ...(extras.worker ? [ExportProcessor, ExportWorker] : []),
+      ...(extras.worker ? [ExportArchiveBuilder, ExportWorker] : []),
       ...(extras.http ? [loadHttpErrorHandler()] : []),
     ];
     return {

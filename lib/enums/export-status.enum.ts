@@ -29,6 +29,9 @@ export enum ExportFormat {
   Json = 'json',
 }
 
+/** Every archive format, in the order they are documented. @publicApi */
+export const EXPORT_FORMATS: readonly ExportFormat[] = Object.values(ExportFormat);
+
 /** Statuses that hold the account's single active slot (downloadable completed included). */
 export const ACTIVE_EXPORT_STATUSES: readonly ExportStatus[] = [
   ExportStatus.Pending,

@@ -5,7 +5,10 @@ import { ExportStatus } from '../enums/export-status.enum';
 import { ExportAlreadyActiveException } from '../exceptions/export.exception';
 import { EXPORT_DATA_SOURCE } from '../export.internal-constants';
 import { ExportEvents } from '../service/export-events';
-import { isUniqueViolation } from '../utils/unique-violation.util';
+import { isDeadlock, isUniqueViolation } from '../utils/driver-errors.util';
+
+/** Runs of a transition the database aborted to break a deadlock. */
+const DEADLOCK_RETRIES = 4;
 
 /** Statuses a cancel turns into `cancelled`. @internal */
 export const CANCELLABLE_STATUSES: readonly ExportStatus[] = [ExportStatus.Pending, ExportStatus.Confirmed, ExportStatus.Processing];
@@ -169,8 +172,20 @@ export class ExportStore {
     return true;
   }
 
+  /**
+   * The conditional update. Two actors updating one row at once (two sweepers, a sweeper and a
+   * worker) can deadlock on MySQL/MariaDB, which then aborts one statement: it did nothing, and
+   * its condition makes it safe to run again, so it is retried (a few times, after a short pause).
+   */
   private async apply(id: string, from: readonly ExportStatus[], set: Partial<DataExport>, where: ExportFence = {}): Promise<boolean> {
-    const result = await this.repo.update({ ...where, id, status: In([...from]) }, set);
-    return (result.affected ?? 0) > 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.repo.update({ ...where, id, status: In([...from]) }, set);
+        return (result.affected ?? 0) > 0;
+      } catch (err) {
+        if (!isDeadlock(err) || attempt >= DEADLOCK_RETRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 40)));
+      }
+    }
   }
 }

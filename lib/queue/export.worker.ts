@@ -2,11 +2,11 @@ import { InjectQueue } from '@nestjs/bull';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { EXPORT_JOB, EXPORT_QUEUE, EXPORT_SWEEP_JOB } from '../export.constants';
-import { ExportSweeper } from '../lifecycle/export.sweeper';
+import { ExportSweeper } from './export.sweeper';
 import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
-import { ExportProcessor } from './export.processor';
+import { ExportArchiveBuilder } from './export-archive.builder';
 import { settleWithin } from './export-run';
 
 /**
@@ -26,7 +26,7 @@ export class ExportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
   constructor(
     @InjectQueue(EXPORT_QUEUE) private readonly queue: Queue<ExportJobData>,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
-    private readonly processor: ExportProcessor,
+    private readonly processor: ExportArchiveBuilder,
     private readonly sweeper: ExportSweeper,
   ) {}
 

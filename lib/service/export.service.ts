@@ -5,7 +5,7 @@ import { DataSource, IsNull, Not, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
-import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import { EXPORT_FORMATS, ExportFormat, ExportStatus } from '../enums/export-status.enum';
 import {
   ExportAlreadyActiveException,
   ExportCooldownException,
@@ -23,7 +23,6 @@ import type { ResolvedExportOptions } from '../options/export-module-options.int
 import { ExportPolicy } from '../policy/export.policy';
 import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../registry/export.registry';
-import { isUniqueViolation } from '../utils/unique-violation.util';
 import { notifySafely } from '../utils/notify-safely.util';
 import { CANCELLABLE_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { ExportRegistryError } from '../errors/export.error';
@@ -352,8 +351,9 @@ export class ExportService implements OnModuleInit {
 
   private validateInput(input: RequestExportInput): { format: ExportFormat; filters: ExportFilters } {
     const format = input.format ?? ExportFormat.Zip;
-    if (format !== ExportFormat.Zip && format !== ExportFormat.Json) {
-      throw new ExportInvalidRequestException('format must be "zip" or "json".', { validFormats: ['zip', 'json'] });
+    if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
+      const names = EXPORT_FORMATS.map((f) => `"${f}"`).join(' or ');
+      throw new ExportInvalidRequestException(`format must be ${names}.`, { validFormats: [...EXPORT_FORMATS] });
     }
     const valid = this.registry.getCategoryNames();
     const categories = input.categories;

@@ -5,7 +5,7 @@ import type { ExportFormat } from '../enums/export-status.enum';
  * @publicApi
  */
 export interface RequestExportInput {
-  format?: ExportFormat | 'zip' | 'json';
+  format?: ExportFormat | `${ExportFormat}`;
   categories?: string[];
   /** ISO-8601; rows whose timestamp column is at or after it. */
   since?: string;

@@ -1,5 +1,5 @@
 import { maskLast4 } from './record.serializer';
-import { describeFailure } from '../queue/export.processor';
+import { describeFailure } from '../queue/export-archive.builder';
 import { ExportProcessingError } from '../errors/export.error';
 
 describe('maskLast4', () => {

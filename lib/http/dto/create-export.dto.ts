@@ -1,4 +1,5 @@
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { EXPORT_FORMATS, ExportFormat } from '../../enums/export-status.enum';
 import { ApiPropertyOptional } from '../swagger.util';
 
 /**
@@ -6,10 +7,10 @@ import { ApiPropertyOptional } from '../swagger.util';
  * @publicApi
  */
 export class CreateExportDto {
-  @ApiPropertyOptional({ enum: ['zip', 'json'], default: 'zip', description: 'Archive format.' })
+  @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: ExportFormat.Zip, description: 'Archive format.' })
   @IsOptional()
-  @IsIn(['zip', 'json'])
-  format?: 'zip' | 'json';
+  @IsIn(EXPORT_FORMATS)
+  format?: ExportFormat | `${ExportFormat}`;
 
   @ApiPropertyOptional({ type: [String], description: 'Categories to include (default: all).' })
   @IsOptional()

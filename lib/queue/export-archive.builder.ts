@@ -46,8 +46,8 @@ class ExportStoppedSignal extends Error {}
  * @internal
  */
 @Injectable()
-export class ExportProcessor {
-  private readonly logger = new Logger('ExportProcessor');
+export class ExportArchiveBuilder {
+  private readonly logger = new Logger('ExportArchiveBuilder');
   /** Runs in progress in this process, with the promise that settles when each has wound down. */
   private readonly runs = new Map<ExportRun, Promise<void>>();
 

@@ -7,7 +7,7 @@ import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-
 import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportProducer } from '../queue/export.producer';
-import { ENDED_STATUSES, ExportStore } from './export.store';
+import { ENDED_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ArchiveStore } from '../storage/archive.store';
 
