@@ -119,7 +119,7 @@ export class ExportStore {
     row: DataExport,
     from: readonly ExportStatus[],
     fence: ExportFence,
-    outcome: { retry: true; set?: Partial<DataExport> } | { retry: false; set?: Partial<DataExport> },
+    outcome: { retry: boolean; set?: Partial<DataExport> },
   ): Promise<boolean> {
     const set: Partial<DataExport> = outcome.retry
       ? { ...outcome.set, status: ExportStatus.Confirmed }

@@ -24,7 +24,8 @@ import { notifySafely } from '../utils/notify-safely.util';
 import { ExportStore } from '../lifecycle/export.store';
 import { ArchiveStore, ArchiveUpload } from '../storage/archive.store';
 import type { ExportJobData } from './export-job.interface';
-import { ExportInterruptedSignal, ExportRun, settleWithin } from './export-run';
+import { ExportInterruptedSignal, ExportRun } from './export-run';
+import { settleWithin } from '../utils/timeout.util';
 
 const noop = (): void => undefined;
 

@@ -64,13 +64,3 @@ export class ExportRun {
     clearInterval(this.watchdog);
   }
 }
-
-/** Waits for `work` to settle, at most `ms`; never rejects. @internal */
-export async function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (!work) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.then(noop, noop), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-function noop(): void {}

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, In, IsNull, LessThanOrEqual, Repository } from 'typeorm';
+import { In, IsNull, LessThanOrEqual, Repository } from 'typeorm';
 import { ExportClock } from '../clock/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportStatus } from '../enums/export-status.enum';
-import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
-import { ExportProducer } from '../queue/export.producer';
+import { ExportProducer } from './export.producer';
 import { ENDED_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { requesterOf, toExportView } from '../service/export-view.util';
 import { ArchiveStore } from '../storage/archive.store';
@@ -48,7 +48,6 @@ export class ExportSweeper {
   private readonly logger = new Logger('ExportSweeper');
 
   constructor(
-    @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
     private readonly producer: ExportProducer,
     private readonly notifier: ExportNotifier,
@@ -58,7 +57,7 @@ export class ExportSweeper {
   ) {}
 
   private get repo(): Repository<DataExport> {
-    return this.dataSource.getRepository(DataExport);
+    return this.store.repo;
   }
 
   async sweep(): Promise<ExportSweepResult> {

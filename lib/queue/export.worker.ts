@@ -7,7 +7,7 @@ import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
 import { ExportArchiveBuilder } from './export-archive.builder';
-import { settleWithin } from './export-run';
+import { settleWithin } from '../utils/timeout.util';
 
 /**
  * Starts consuming export jobs once the application has booted, with the configured
@@ -43,7 +43,7 @@ export class ExportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     this.watchJobs();
     // Bounded wait: a worker that boots while Redis is down must not block the application.
     this.scheduling = this.scheduleSweep();
-    await this.bounded(this.scheduling);
+    await settleWithin(this.scheduling, this.options.enqueueTimeoutMs);
   }
 
   onModuleDestroy(): void {
@@ -93,7 +93,7 @@ export class ExportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
    */
   async beforeApplicationShutdown(): Promise<void> {
     // Let a scheduling still in flight finish before Bull closes the queue under it.
-    await this.bounded(this.scheduling);
+    await settleWithin(this.scheduling, this.options.enqueueTimeoutMs);
     // A local pause: no new job starts in this process; the other workers go on.
     await settleWithin(this.queue.pause(true, true), this.options.enqueueTimeoutMs);
     if (!this.processor.busy) return;
@@ -111,12 +111,6 @@ export class ExportWorker implements OnApplicationBootstrap, OnModuleDestroy, Be
     const queue = this.queue as unknown as { setWorkerName?: () => Promise<unknown> };
     const setWorkerName = queue.setWorkerName?.bind(this.queue);
     if (setWorkerName) queue.setWorkerName = () => setWorkerName().catch(() => undefined);
-  }
-
-  private async bounded(work: Promise<void> | undefined): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.enqueueTimeoutMs)))]);
-    clearTimeout(timer);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { ExportSubject } from '../service/export-principal.interface';
 import { CategoryQuery } from './category-query';
 import { CategorySource, NdjsonChunk, serializeLines } from './category-source';
 import { createLineSerializer } from './record.serializer';
+import { withTimeout } from '../utils/timeout.util';
 
 /** How long closing waits for the database (a rollback, a cancelled statement) before giving up on the connection. */
 export const CLOSE_TIMEOUT_MS = 5000;
@@ -130,13 +131,4 @@ function destroyConnection(qr: QueryRunner): void {
   } else {
     runner.databaseConnection?.destroy?.();
   }
-}
-
-/** `work`, or a rejection after `ms`. @internal */
-export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

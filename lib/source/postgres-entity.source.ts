@@ -3,7 +3,8 @@ import type { ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ExportCategory } from '../registry/export-category.interface';
 import { countLines, NdjsonChunk, serializeLines } from './category-source';
 import { CopyLineStep, joinCopyLines } from './copy-lines.util';
-import { CLOSE_TIMEOUT_MS, EntitySource, withTimeout } from './entity-source';
+import { CLOSE_TIMEOUT_MS, EntitySource } from './entity-source';
+import { withTimeout } from '../utils/timeout.util';
 import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 import { createFieldWriter, createLineSerializer, LineSerializer } from './record.serializer';
 
