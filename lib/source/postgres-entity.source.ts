@@ -5,6 +5,7 @@ import { countLines, NdjsonChunk, serializeLines } from './category-source';
 import { CopyLineStep, joinCopyLines } from './copy-lines.util';
 import { CLOSE_TIMEOUT_MS, EntitySource } from './entity-source';
 import { withTimeout } from '../utils/timeout.util';
+import { guardedCopyTo } from './copy-to-stdout.util';
 import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 import { createFieldWriter, createLineSerializer, LineSerializer } from './record.serializer';
 
@@ -16,16 +17,6 @@ interface PgClient {
   query(text: string): Promise<{ fields: { name: string; dataTypeID: number }[] }>;
   query<T>(submittable: T): T;
   getTypeParser(oid: number, format: 'text'): (text: string) => unknown;
-}
-
-type CopyTo = typeof import('pg-copy-streams').to;
-let copyTo: CopyTo | undefined;
-
-/** `pg-copy-streams`, loaded the first time a PostgreSQL export copies: other hosts never load it. */
-function copyToStdout(sql: string): ReturnType<CopyTo> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  copyTo ??= (require('pg-copy-streams') as typeof import('pg-copy-streams')).to;
-  return copyTo(sql);
 }
 
 /**
@@ -117,7 +108,11 @@ export class PostgresEntitySource extends EntitySource {
    */
   private async *copy(sql: string): AsyncGenerator<Buffer> {
     const client = this.pgClient();
-    const stream: Readable = client.query(copyToStdout(this.logged(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`)));
+    const stream: Readable = client.query(guardedCopyTo(this.logged(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`)));
+    // Every error has a listener: the stream can emit more than one (a cancelled statement,
+    // then its connection destroyed on close), and one without a listener ends the process.
+    let failed = false;
+    stream.on('error', () => (failed = true));
     const settled = new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
@@ -128,7 +123,7 @@ export class PostgresEntitySource extends EntitySource {
       for await (const chunk of stream.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
       complete = true;
     } finally {
-      if (!complete && !stream.destroyed && !stream.readableEnded) {
+      if (!complete && !failed && !stream.destroyed && !stream.readableEnded) {
         await withTimeout(this.dataSource.query('SELECT pg_cancel_backend($1)', [client.processID]), CLOSE_TIMEOUT_MS).catch(() => undefined);
         stream.resume();
         await withTimeout(settled, CLOSE_TIMEOUT_MS).catch(() => (this.broken = true));

@@ -13,6 +13,8 @@
  * - `FAULT_OPTIONS`: JSON merged last into the `ExportModule.forRoot()` options (durations as
  *   strings, e.g. `{"staleAfter":"2s","attempts":2}`).
  * - `FAULT_STORAGE_DELAY_MS`: the storage takes each chunk this much late (a slow disk or network).
+ * - `FAULT_VERBOSE=1`: the application logs at every level, not only errors (with
+ *   `FAULT_WORKER_LOG` in the test process, see `worker-processes.ts`, to read what a worker did).
  * - `FAULT_LOG`: a file this process appends one JSON line to for every storage `put` (started
  *   and finished), storage `delete`, Bull job event (`active`, `completed`, `failed`,
  *   `stalled`) of an export job and notifier `failed` call (`notify-failed`), each with this
@@ -124,7 +126,9 @@ class RecordingNotifier extends LoggingExportNotifier {
 class WorkerModule {}
 
 async function main(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
+  const app = await NestFactory.createApplicationContext(WorkerModule, {
+    logger: process.env.FAULT_VERBOSE ? ['error', 'warn', 'log', 'debug'] : ['error'],
+  });
   app.enableShutdownHooks();
   if (LOG) {
     const queue = app.get<Queue>(getQueueToken(EXPORT_QUEUE));

@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_EXPORT_ENTITIES, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
@@ -11,7 +12,10 @@ import { dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { trackRedisPrefix } from '../utils/global-setup';
 import { TEST_SECRET } from '../utils/test-app';
 
-/** Starts a worker process with extra environment; resolves once it is ready. */
+/**
+ * Starts a worker process with extra environment; resolves once it is ready. With
+ * `FAULT_WORKER_LOG` set (a file), the worker's output is appended there.
+ */
 export function startWorker(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -21,8 +25,22 @@ export function startWorker(env: Record<string, string>): Promise<ChildProcess> 
     );
     let err = '';
     child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => String(c).includes('worker ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}: ${err}`)));
+    if (process.env.FAULT_WORKER_LOG) {
+      const log = createWriteStream(process.env.FAULT_WORKER_LOG, { flags: 'a' });
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+    }
+    let ready = false;
+    child.stdout!.on('data', (c) => {
+      if (!String(c).includes('worker ready')) return;
+      ready = true;
+      resolve(child);
+    });
+    child.once('exit', (code) => {
+      if (!ready) return reject(new Error(`worker exited with ${code}: ${err}`));
+      // A worker that dies on its own (a crash) leaves its exports behind: say why in the test's output.
+      if (code !== 0 && code !== null) process.stderr.write(`worker ${child.pid} exited with ${code}:\n${err.slice(-4000)}\n`);
+    });
   });
 }
 
