@@ -2,9 +2,9 @@ import { BullModule, BullModuleOptions, getSharedConfigToken } from '@nestjs/bul
 import type { AdvancedSettings } from 'bull';
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { ExportClock } from './clock/export.clock';
-import { EXPORT_QUEUE } from './export.constants';
-import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS, EXPORT_ROUTE_PATH } from './export.internal-constants';
+import { ExportClock } from './common/export.clock';
+import { EXPORT_QUEUE } from './common/export.constants';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS, EXPORT_ROUTE_PATH } from './common/export.internal-constants';
 import {
   ASYNC_OPTIONS_TYPE,
   ConfigurableModuleClass,
@@ -14,14 +14,14 @@ import {
 } from './export.module-definition';
 import type { ExportModuleExtras, ResolvedExportOptions } from './options/export-module-options.interface';
 import { DEFAULT_QUEUE_LOCK, resolveExportOptions } from './options/validate-export-options.util';
-import { parseDuration } from './utils/duration.util';
+import { parseDuration } from './common/duration.util';
 import { ExportProducer } from './queue/export.producer';
 import { ExportArchiveBuilder } from './queue/export-archive.builder';
 import { ExportWorker } from './queue/export.worker';
 import { RedisChoiceCheck } from './queue/redis-choice.check';
-import { ExportMetadataAccessor } from './registry/export-metadata.accessor';
-import { ExportExplorer } from './registry/export.explorer';
-import { ExportRegistry } from './registry/export.registry';
+import { ExportMetadataAccessor } from './metadata/export-metadata.accessor';
+import { ExportExplorer } from './metadata/export.explorer';
+import { ExportRegistry } from './metadata/export.registry';
 import { ExportService } from './service/export.service';
 import { ExportDownloads } from './service/export-downloads';
 import { ExportStorage } from './storage/export.storage';
@@ -29,12 +29,12 @@ import { ArchiveStore } from './storage/archive.store';
 import { ExportPolicy } from './policy/export.policy';
 import { DefaultExportPolicy } from './policy/default-export.policy';
 import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
-import { ExportLinkSigner } from './links/export-link.signer';
-import { ExportEvents } from './service/export-events';
+import { ExportLinkSigner } from './crypto/export-link.signer';
+import { ExportEvents } from './lifecycle/export-events';
 import { ExportSweeper } from './queue/export.sweeper';
 import { ExportStore } from './lifecycle/export.store';
-import { InvalidExportOptionsError } from './errors/export.error';
-import { ExportMessages } from './export.messages';
+import { InvalidExportOptionsError } from './common/export.error';
+import { ExportMessages } from './common/export.messages';
 
 /**
  * Holds the module options so that both `ExportModule` and the queue registration (whose

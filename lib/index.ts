@@ -1,17 +1,17 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
-export { EXPORT_QUEUE, EXPORT_JOB, EXPORT_SWEEP_JOB, EXPORT_FORMAT_VERSION } from './export.constants';
+export { EXPORT_QUEUE, EXPORT_JOB, EXPORT_SWEEP_JOB, EXPORT_FORMAT_VERSION } from './common/export.constants';
 export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions } from './options/export-module-options.interface';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
-export type { Duration } from './utils/duration.util';
+export type { Duration } from './common/duration.util';
 
-export { Exportable } from './decorators/exportable.decorator';
-export type { ExportableOptions, ExportScopeFn } from './decorators/exportable.decorator';
-export { Redact, ExportField } from './decorators/redact.decorator';
-export type { RedactOptions, RedactFn, ExportFieldOptions } from './decorators/redact.decorator';
+export { Exportable } from './metadata/exportable.decorator';
+export type { ExportableOptions, ExportScopeFn } from './metadata/exportable.decorator';
+export { Redact, ExportField } from './metadata/redact.decorator';
+export type { RedactOptions, RedactFn, ExportFieldOptions } from './metadata/redact.decorator';
 
-export { ExportRegistry } from './registry/export.registry';
-export type { ExportCategory, ExportFieldPlan } from './registry/export-category.interface';
+export { ExportRegistry } from './metadata/export.registry';
+export type { ExportCategory, ExportFieldPlan } from './metadata/export-category.interface';
 
 export { DataExport, DATA_EXPORT_ENTITIES } from './entities/data-export.entity';
 export { DataExportDownload } from './entities/data-export-download.entity';
@@ -19,31 +19,32 @@ export type { ExportFilters } from './entities/data-export.entity';
 export { CreateDataExports1764000000000 } from './migrations/1764000000000-create-data-exports';
 export { AddExportDownloadsAndDeletion1766000000000 } from './migrations/1766000000000-add-export-downloads-and-deletion';
 export { DATA_EXPORT_MIGRATIONS } from './migrations/data-export.migrations';
-export { ExportStatus, ExportFormat, EXPORT_FORMATS } from './enums/export-status.enum';
+export { ExportStatus, ExportFormat, EXPORT_FORMATS } from './common/export-status.enum';
 
 export { ExportService } from './service/export.service';
 export type { ExportDownload, ExportDownloadInfo, ExportDownloadContext, ExportRangeChooser } from './service/export-downloads';
-export type { ExportEligibility, ExportIneligibleReason } from './service/export-eligibility.interface';
-export type { ExportEvent } from './service/export-event.interface';
+export type { ExportEligibility, ExportIneligibleReason } from './interfaces/export-eligibility.interface';
+export type { ExportEvent } from './interfaces/export-event.interface';
 export { ExportPolicy } from './policy/export.policy';
 export type { ExportRequestContext } from './policy/export.policy';
 export { DefaultExportPolicy } from './policy/default-export.policy';
+export type { DefaultExportPolicySettings } from './policy/default-export.policy';
 export { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
 export type { ExportRequester } from './notifier/export.notifier';
 export { ExportSweeper } from './queue/export.sweeper';
 export type { ExportSweepResult } from './queue/export.sweeper';
-export type { ExportLinkPurpose } from './links/export-link.signer';
-export type { ExportPrincipal, ExportSubject } from './service/export-principal.interface';
-export type { ExportView, ExportEndReason, ExportDownloadRecord } from './service/export-view.interface';
-export type { RequestExportInput } from './service/request-export.interface';
+export type { ExportLinkPurpose } from './crypto/export-link.signer';
+export type { ExportPrincipal, ExportSubject } from './interfaces/export-principal.interface';
+export type { ExportView, ExportEndReason, ExportDownloadRecord } from './interfaces/export-view.interface';
+export type { RequestExportInput } from './interfaces/request-export.interface';
 export { ExportProducer } from './queue/export.producer';
-export { ExportClock } from './clock/export.clock';
+export { ExportClock } from './common/export.clock';
 
 export { ExportStorage } from './storage/export.storage';
 export type { ExportStorageStat, ByteRange } from './storage/export.storage';
 export { LocalDiskStorage } from './storage/local-disk.storage';
 
-export { ExportError, InvalidExportOptionsError, ExportRegistryError, ExportProcessingError } from './errors/export.error';
+export { ExportError, InvalidExportOptionsError, ExportRegistryError, ExportProcessingError } from './common/export.error';
 export {
   ExportException,
   ExportInvalidRequestException,
@@ -61,5 +62,5 @@ export {
   ExportDownloadLimitException,
   ExportRangeNotSatisfiableException,
   ExportEmailRequiredException,
-} from './exceptions/export.exception';
-export type { ExportErrorCode } from './exceptions/export.exception';
+} from './common/export.exception';
+export type { ExportErrorCode } from './common/export.exception';

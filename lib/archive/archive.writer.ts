@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { DataExport } from '../entities/data-export.entity';
-import type { ExportCategory } from '../registry/export-category.interface';
+import type { ExportCategory } from '../metadata/export-category.interface';
 import type { CategorySource } from '../source/category-source';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ARCHIVE_CHUNK_BYTES, ChunkedEntryWriter } from './chunked-entry.writer';
+import { ARCHIVE_CHUNK_BYTES } from '../source/category-source';
+import { ChunkedEntryWriter } from './chunked-entry.writer';
 
 /** Writes lines through the writer, reading the stream as it goes; returns what came out. */
 async function roundTrip(lines: string[]): Promise<{ out: Buffer; chunks: number[]; bytes: number; sha256: string }> {

@@ -1,8 +1,7 @@
 import { createHash, Hash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { ARCHIVE_CHUNK_BYTES } from '../source/category-source';
 
-/** Bytes gathered before one write to the archive. */
-export const ARCHIVE_CHUNK_BYTES = 64 * 1024;
 
 /** An owned buffer at least this large is queued without a copy (see `appendBytes`). */
 const OWNED_MIN_BYTES = 8 * 1024;

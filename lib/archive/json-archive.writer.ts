@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EXPORT_FORMAT_VERSION } from '../export.constants';
+import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 

@@ -2,12 +2,12 @@ import 'reflect-metadata';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
-import { Exportable } from '../decorators/exportable.decorator';
-import { Redact } from '../decorators/redact.decorator';
+import { Exportable } from '../metadata/exportable.decorator';
+import { Redact } from '../metadata/redact.decorator';
 import { DataExport } from '../entities/data-export.entity';
-import { ExportMetadataAccessor } from '../registry/export-metadata.accessor';
-import { ExportExplorer } from '../registry/export.explorer';
-import { ExportRegistry } from '../registry/export.registry';
+import { ExportMetadataAccessor } from '../metadata/export-metadata.accessor';
+import { ExportExplorer } from '../metadata/export.explorer';
+import { ExportRegistry } from '../metadata/export.registry';
 import { buildCategorySchema } from './json-schema.util';
 
 @Exportable({ category: 'tickets', scope: 'teamId' })

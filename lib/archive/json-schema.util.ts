@@ -1,4 +1,4 @@
-import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
+import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../metadata/export-category.interface';
 
 type JsonSchema = Record<string, unknown>;
 

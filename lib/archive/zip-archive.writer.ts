@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { EXPORT_FORMAT_VERSION } from '../export.constants';
+import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildCategorySchema } from './json-schema.util';

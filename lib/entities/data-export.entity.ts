@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import { DataExportDownload } from './data-export-download.entity';
 
 /** Filters an export was requested with. @publicApi */

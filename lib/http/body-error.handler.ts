@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { EXPORT_ROUTE_PATH } from '../export.internal-constants';
+import { EXPORT_ROUTE_PATH } from '../common/export.internal-constants';
 
 interface BodyParserError {
   status?: number;

@@ -1,6 +1,6 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { ExportCooldownException, ExportException } from '../exceptions/export.exception';
+import { ExportCooldownException, ExportException } from '../common/export.exception';
 
 /**
  * Answers every error of the built-in endpoints as `{ statusCode, code, message, ... }`:

@@ -1,7 +1,7 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { ExportNotFoundException } from '../exceptions/export.exception';
+import { ExportNotFoundException } from '../common/export.exception';
 
-import { isExportId } from '../utils/export-id.util';
+import { isExportId } from '../common/export-id.util';
 
 /**
  * Answers an `:id` that cannot be an export's id (a NUL byte, 300 characters, `..`) as an

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpStatus } from '@nestjs/common';
-import { ExportException, ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../exceptions/export.exception';
+import { ExportException, ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../common/export.exception';
 
 /** body-parser's default limit, which a host's JSON parser applies to the other JSON bodies. */
 const LIMIT = 100 * 1024;

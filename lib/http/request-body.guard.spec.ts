@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../exceptions/export.exception';
-import { isExportId } from '../utils/export-id.util';
+import { ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../common/export.exception';
+import { isExportId } from '../common/export-id.util';
 import { ExportRequestBodyGuard, MAX_BODY_DEPTH } from './request-body.guard';
 
 /** What the guard reads of a request that Express parsed. */

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../exceptions/export.exception';
+import { ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../common/export.exception';
 import { readJsonBody } from './json-body.util';
 
 /** Deepest nesting a body may have; `POST /exports` needs 2 (an object holding a list). */

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, FindOptionsWhere, In, IsNull, Not, Repository } from 'typeorm';
 import { DataExport } from '../entities/data-export.entity';
-import { ExportStatus } from '../enums/export-status.enum';
-import { ExportAlreadyActiveException } from '../exceptions/export.exception';
-import { EXPORT_DATA_SOURCE } from '../export.internal-constants';
-import { ExportEvents } from '../service/export-events';
-import { isDeadlock, isUniqueViolation } from '../utils/driver-errors.util';
+import { ExportStatus } from '../common/export-status.enum';
+import { ExportAlreadyActiveException } from '../common/export.exception';
+import { EXPORT_DATA_SOURCE } from '../common/export.internal-constants';
+import { ExportEvents } from './export-events';
+import { isDeadlock, isUniqueViolation } from '../common/driver-errors.util';
 
 /** Runs of a transition the database aborted to break a deadlock. */
 const DEADLOCK_RETRIES = 4;

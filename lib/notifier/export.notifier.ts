@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ExportView } from '../service/export-view.interface';
+import type { ExportView } from '../interfaces/export-view.interface';
 
 /**
  * Tells people about their export: send the emails here. Replace it through

@@ -2,8 +2,8 @@ import type { Type } from '@nestjs/common';
 import type { ExportNotifier } from '../notifier/export.notifier';
 import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
-import type { Duration } from '../utils/duration.util';
-import type { ExportPrincipal } from '../service/export-principal.interface';
+import type { Duration } from '../common/duration.util';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 
 /**
  * Redis connection options, passed to ioredis as they are (`host`, `port`, `password`, `db`,

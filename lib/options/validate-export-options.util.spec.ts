@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ExportError, InvalidExportOptionsError } from '../errors/export.error';
-import { ExportMessages } from '../export.messages';
+import { ExportError, InvalidExportOptionsError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
 import { ByteRange, ExportStorage, ExportStorageStat } from '../storage/export.storage';
 import { LocalDiskStorage } from '../storage/local-disk.storage';
-import { parseDuration } from '../utils/duration.util';
+import { parseDuration } from '../common/duration.util';
 import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
 import { DEFAULT_EXPORT_OPTIONS } from './export-options.defaults';
 import { DEFAULT_QUEUE_LOCK, resolveExportOptions } from './validate-export-options.util';

@@ -1,8 +1,8 @@
 import { ExportStorage } from '../storage/export.storage';
 import { LocalDiskStorage } from '../storage/local-disk.storage';
-import { InvalidExportOptionsError } from '../errors/export.error';
-import { ExportMessages } from '../export.messages';
-import { parseDuration } from '../utils/duration.util';
+import { InvalidExportOptionsError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
+import { parseDuration } from '../common/duration.util';
 import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
 import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
 

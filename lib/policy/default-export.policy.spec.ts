@@ -4,10 +4,10 @@ import {
   ExportException,
   ExportForbiddenException,
   ExportUnauthenticatedException,
-} from '../exceptions/export.exception';
+} from '../common/export.exception';
 import { resolveExportOptions } from '../options/validate-export-options.util';
 import type { ExportModuleOptions } from '../options/export-module-options.interface';
-import type { ExportPrincipal } from '../service/export-principal.interface';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import { DefaultExportPolicy } from './default-export.policy';
 import { ExportPolicy } from './export.policy';
 

@@ -3,11 +3,18 @@ import {
   ExportCooldownException,
   ExportForbiddenException,
   ExportUnauthenticatedException,
-} from '../exceptions/export.exception';
-import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
-import type { ResolvedExportOptions } from '../options/export-module-options.interface';
-import type { ExportPrincipal } from '../service/export-principal.interface';
+} from '../common/export.exception';
+import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import { ExportPolicy, ExportRequestContext } from './export.policy';
+
+/** What the default policy reads of the module's resolved options. @publicApi */
+export interface DefaultExportPolicySettings {
+  /** Roles that may manage exports (the `allowedRoles` option). */
+  readonly allowedRoles: readonly string[];
+  /** The `cooldown` option, in milliseconds. */
+  readonly cooldownMs: number;
+}
 
 /**
  * The default rules: roles from `allowedRoles` (owner, admin) may manage exports; a new export
@@ -18,7 +25,7 @@ import { ExportPolicy, ExportRequestContext } from './export.policy';
  */
 @Injectable()
 export class DefaultExportPolicy extends ExportPolicy {
-  constructor(@Inject(EXPORT_RESOLVED_OPTIONS) protected readonly options: ResolvedExportOptions) {
+  constructor(@Inject(EXPORT_RESOLVED_OPTIONS) protected readonly options: DefaultExportPolicySettings) {
     super();
   }
 

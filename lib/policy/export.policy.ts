@@ -1,5 +1,5 @@
 import type { DataExport } from '../entities/data-export.entity';
-import type { ExportPrincipal } from '../service/export-principal.interface';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 
 /** What the policy sees when a principal requests an export. @publicApi */
 export interface ExportRequestContext {

@@ -1,5 +1,5 @@
-import { ExportProcessingError } from '../errors/export.error';
-import { ExportMessages } from '../export.messages';
+import { ExportProcessingError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
 
 /** Thrown inside a run when the worker shuts down: the export is retried per `attempts`. @internal */
 export class ExportInterruptedSignal extends ExportProcessingError {

@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
-import { EXPORT_JOB, EXPORT_QUEUE } from '../export.constants';
-import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
-import { ExportQueueUnavailableException } from '../exceptions/export.exception';
+import { EXPORT_JOB, EXPORT_QUEUE } from '../common/export.constants';
+import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
+import { ExportQueueUnavailableException } from '../common/export.exception';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
 

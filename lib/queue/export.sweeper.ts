@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { In, IsNull, LessThanOrEqual, Repository } from 'typeorm';
-import { ExportClock } from '../clock/export.clock';
+import { ExportClock } from '../common/export.clock';
 import { DataExport } from '../entities/data-export.entity';
-import { ExportStatus } from '../enums/export-status.enum';
-import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import { ExportStatus } from '../common/export-status.enum';
+import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportProducer } from './export.producer';
 import { ENDED_STATUSES, ExportStore } from '../lifecycle/export.store';
-import { requesterOf, toExportView } from '../service/export-view.util';
+import { requesterOf, toExportView } from '../lifecycle/export-view.util';
 import { ArchiveStore } from '../storage/archive.store';
 
 /** What one sweep changed. @publicApi */

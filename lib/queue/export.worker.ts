@@ -1,13 +1,13 @@
 import { InjectQueue } from '@nestjs/bull';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import { EXPORT_JOB, EXPORT_QUEUE, EXPORT_SWEEP_JOB } from '../export.constants';
+import { EXPORT_JOB, EXPORT_QUEUE, EXPORT_SWEEP_JOB } from '../common/export.constants';
 import { ExportSweeper } from './export.sweeper';
-import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportJobData } from './export-job.interface';
 import { ExportArchiveBuilder } from './export-archive.builder';
-import { settleWithin } from '../utils/timeout.util';
+import { settleWithin } from '../common/timeout.util';
 
 /**
  * Starts consuming export jobs once the application has booted, with the configured

@@ -1,6 +1,6 @@
 import { getSharedConfigToken } from '@nestjs/bull';
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
+import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 
 /** The warning, which names both fixes. @internal */

@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, Repository } from 'typeorm';
-import { ExportClock } from '../clock/export.clock';
+import { ExportClock } from '../common/export.clock';
 import { DataExportDownload } from '../entities/data-export-download.entity';
 import { DataExport } from '../entities/data-export.entity';
-import { ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import {
   ARCHIVE_MISSING_MESSAGE,
   ExportArchiveMissingException,
@@ -16,17 +16,17 @@ import {
   ExportNotReadyException,
   ExportRangeNotSatisfiableException,
   ExportUnauthenticatedException,
-} from '../exceptions/export.exception';
-import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
-import { ExportLinkSigner } from '../links/export-link.signer';
+} from '../common/export.exception';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
+import { ExportLinkSigner } from '../crypto/export-link.signer';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportPolicy } from '../policy/export.policy';
 import { ArchiveStore } from '../storage/archive.store';
 import type { ByteRange } from '../storage/export.storage';
 import { ExportStore } from '../lifecycle/export.store';
-import type { ExportPrincipal } from './export-principal.interface';
-import type { ExportView } from './export-view.interface';
-import { toExportView } from './export-view.util';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
+import type { ExportView } from '../interfaces/export-view.interface';
+import { toExportView } from '../lifecycle/export-view.util';
 import { assertPrincipal } from './principal.util';
 
 /** Downloads shown in an export's view (the latest ones; `downloadCount` has them all). */

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { DataSource, IsNull, Not, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
-import { ExportClock } from '../clock/export.clock';
+import { ExportClock } from '../common/export.clock';
 import { DataExport, ExportFilters } from '../entities/data-export.entity';
-import { EXPORT_FORMATS, ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import { EXPORT_FORMATS, ExportFormat, ExportStatus } from '../common/export-status.enum';
 import {
   ExportAlreadyActiveException,
   ExportCooldownException,
@@ -15,27 +15,27 @@ import {
   ExportLinkExpiredException,
   ExportNotFoundException,
   ExportUnauthenticatedException,
-} from '../exceptions/export.exception';
-import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
-import { ExportLinkSigner } from '../links/export-link.signer';
+} from '../common/export.exception';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
+import { ExportLinkSigner } from '../crypto/export-link.signer';
 import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportPolicy } from '../policy/export.policy';
 import { ExportProducer } from '../queue/export.producer';
-import { ExportRegistry } from '../registry/export.registry';
-import { notifySafely } from '../utils/notify-safely.util';
+import { ExportRegistry } from '../metadata/export.registry';
+import { notifySafely } from '../common/notify-safely.util';
 import { CANCELLABLE_STATUSES, ExportStore } from '../lifecycle/export.store';
-import { ExportRegistryError } from '../errors/export.error';
+import { ExportRegistryError } from '../common/export.error';
 import { ArchiveStore } from '../storage/archive.store';
-import { ExportMessages } from '../export.messages';
-import type { ExportEligibility, ExportIneligibleReason } from './export-eligibility.interface';
-import type { ExportEvent } from './export-event.interface';
-import { ExportEvents } from './export-events';
-import type { ExportPrincipal } from './export-principal.interface';
-import type { ExportView } from './export-view.interface';
-import { requesterOf, toExportView } from './export-view.util';
-import type { RequestExportInput } from './request-export.interface';
-import { isExportId } from '../utils/export-id.util';
+import { ExportMessages } from '../common/export.messages';
+import type { ExportEligibility, ExportIneligibleReason } from '../interfaces/export-eligibility.interface';
+import type { ExportEvent } from '../interfaces/export-event.interface';
+import { ExportEvents } from '../lifecycle/export-events';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
+import type { ExportView } from '../interfaces/export-view.interface';
+import { requesterOf, toExportView } from '../lifecycle/export-view.util';
+import type { RequestExportInput } from '../interfaces/request-export.interface';
+import { isExportId } from '../common/export-id.util';
 import { ExportDownloads } from './export-downloads';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
 import { assertPrincipal } from './principal.util';

@@ -1,6 +1,6 @@
 import type { ExportPolicy } from '../policy/export.policy';
-import { ExportUnauthenticatedException } from '../exceptions/export.exception';
-import type { ExportPrincipal } from './export-principal.interface';
+import { ExportUnauthenticatedException } from '../common/export.exception';
+import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 
 /** The length of the principal id columns (`accountId`, `requestedBy`, `activeSlot`). */
 const PRINCIPAL_ID_MAX = 191;

@@ -1,7 +1,7 @@
 import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { ExportFilters } from '../entities/data-export.entity';
-import type { ColumnMetadata, ExportCategory } from '../registry/export-category.interface';
-import type { ExportSubject } from '../service/export-principal.interface';
+import type { ColumnMetadata, ExportCategory } from '../metadata/export-category.interface';
+import type { ExportSubject } from '../interfaces/export-principal.interface';
 
 const ALIAS = 'x';
 const SQLITE_BIGINT = new Set(['bigint', 'int8', 'unsigned big int']);

@@ -1,4 +1,11 @@
-import type { ExportCategory } from '../registry/export-category.interface';
+import type { ExportCategory } from '../metadata/export-category.interface';
+
+/**
+ * Bytes gathered before one write to the archive: sources hand over NDJSON in pieces of about
+ * this size, and the archive writes in chunks of it.
+ * @internal
+ */
+export const ARCHIVE_CHUNK_BYTES = 64 * 1024;
 
 /**
  * A piece of one category's NDJSON: lines, each ended by `\n` (a piece may end inside a line

@@ -1,4 +1,4 @@
-import { ARCHIVE_CHUNK_BYTES } from '../archive/chunked-entry.writer';
+import { ARCHIVE_CHUNK_BYTES } from './category-source';
 import { copyFieldText, CopyCsvParser, CopyCsvRow } from './copy-csv.parser';
 
 /**

@@ -1,11 +1,11 @@
 import type { DataSource, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ExportFilters } from '../entities/data-export.entity';
-import type { ExportCategory } from '../registry/export-category.interface';
-import type { ExportSubject } from '../service/export-principal.interface';
+import type { ExportCategory } from '../metadata/export-category.interface';
+import type { ExportSubject } from '../interfaces/export-principal.interface';
 import { CategoryQuery } from './category-query';
 import { CategorySource, NdjsonChunk, serializeLines } from './category-source';
 import { createLineSerializer } from './record.serializer';
-import { withTimeout } from '../utils/timeout.util';
+import { withTimeout } from '../common/timeout.util';
 
 /** How long closing waits for the database (a rollback, a cancelled statement) before giving up on the connection. */
 export const CLOSE_TIMEOUT_MS = 5000;

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
-import type { ExportCategory } from '../registry/export-category.interface';
+import type { ExportCategory } from '../metadata/export-category.interface';
 import { EntitySource } from './entity-source';
 
 /**

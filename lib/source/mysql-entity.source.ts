@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
-import { ExportProcessingError } from '../errors/export.error';
-import { ExportMessages } from '../export.messages';
-import type { ExportCategory } from '../registry/export-category.interface';
+import { ExportProcessingError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
+import type { ExportCategory } from '../metadata/export-category.interface';
 import { EntitySource } from './entity-source';
 
 /**

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
-import type { ExportCategory } from '../registry/export-category.interface';
+import type { ExportCategory } from '../metadata/export-category.interface';
 import { countLines, NdjsonChunk, serializeLines } from './category-source';
 import { CopyLineStep, joinCopyLines } from './copy-lines.util';
 import { CLOSE_TIMEOUT_MS, EntitySource } from './entity-source';
-import { withTimeout } from '../utils/timeout.util';
+import { withTimeout } from '../common/timeout.util';
 import { guardedCopyTo } from './copy-to-stdout.util';
 import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 import { createFieldWriter, createLineSerializer, LineSerializer } from './record.serializer';

@@ -1,5 +1,5 @@
 import type { LinePart } from './record.serializer';
-import type { ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
+import type { ExportCategory, ExportFieldPlan } from '../metadata/export-category.interface';
 
 /**
  * How PostgreSQL writes a value: `string` through `to_json` (escaped), `literal` as its text

@@ -1,6 +1,6 @@
 import { maskLast4 } from './record.serializer';
 import { describeFailure } from '../queue/export-archive.builder';
-import { ExportProcessingError } from '../errors/export.error';
+import { ExportProcessingError } from '../common/export.error';
 
 describe('maskLast4', () => {
   it('keeps the last four characters of values of eight or more', () => {

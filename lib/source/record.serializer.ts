@@ -1,5 +1,5 @@
 import type { DataSource, ObjectLiteral } from 'typeorm';
-import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../registry/export-category.interface';
+import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../metadata/export-category.interface';
 
 /** Turns one raw driver row into one JSON line (no trailing newline). @internal */
 export type LineSerializer = (raw: ObjectLiteral) => string;

@@ -11,12 +11,18 @@ import {
   parseHeader,
   planDecryption,
 } from '../crypto/archive-cipher';
-import { ExportProcessingError } from '../errors/export.error';
-import { failureReason } from '../errors/failure-reason.util';
-import { ExportMessages } from '../export.messages';
-import { EXPORT_RESOLVED_OPTIONS } from '../export.internal-constants';
-import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import { ExportProcessingError } from '../common/export.error';
+import { failureReason } from '../common/failure-reason.util';
+import { ExportMessages } from '../common/export.messages';
+import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import { ByteRange, ExportStorage } from './export.storage';
+
+/** What the archive store reads of the module's resolved options. @internal */
+export interface ArchiveStoreSettings {
+  /** Derives each export's at-rest key. */
+  readonly secret: string;
+  readonly encryption: boolean;
+}
 
 /** What storing an archive recorded: the plain archive's size and sha256, and how it is kept. @internal */
 export interface StoredArchive {
@@ -69,7 +75,7 @@ const noop = (): void => undefined;
 export class ArchiveStore {
   constructor(
     private readonly storage: ExportStorage,
-    @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
+    @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ArchiveStoreSettings,
   ) {}
 
   /**

@@ -6,7 +6,7 @@ import type { Queue } from 'bull';
 import { DataExport, EXPORT_QUEUE, ExportNotifier, ExportStatus } from 'nestjs-data-export';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExportLinkSigner } from '../../lib/links/export-link.signer';
+import { ExportLinkSigner } from '../../lib/crypto/export-link.signer';
 import { DATABASES } from '../utils/databases';
 import { createTestApp, RecordingNotifier, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';

@@ -1,5 +1,5 @@
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
-import { EXPORT_FORMATS, ExportFormat } from '../../enums/export-status.enum';
+import { EXPORT_FORMATS, ExportFormat } from '../../common/export-status.enum';
 import { ApiPropertyOptional } from '../swagger.util';
 
 /**

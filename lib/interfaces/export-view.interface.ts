@@ -1,5 +1,5 @@
 import type { ExportFilters } from '../entities/data-export.entity';
-import type { ExportFormat, ExportStatus } from '../enums/export-status.enum';
+import type { ExportFormat, ExportStatus } from '../common/export-status.enum';
 
 /**
  * Why an `expired` export ended: `deleted` early by a member (see `deletedBy`), its download

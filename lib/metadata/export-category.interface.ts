@@ -1,6 +1,6 @@
 import type { EntityMetadata } from 'typeorm';
-import type { ExportScopeFn } from '../decorators/exportable.decorator';
-import type { RedactFn } from '../decorators/redact.decorator';
+import type { ExportScopeFn } from './exportable.decorator';
+import type { RedactFn } from './redact.decorator';
 
 /** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
 export type ColumnMetadata = EntityMetadata['columns'][number];

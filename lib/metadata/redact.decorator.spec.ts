@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { EXPORT_FIELDS_METADATA, EXPORT_FIELD_METADATA } from '../export.constants';
+import { EXPORT_FIELDS_METADATA, EXPORT_FIELD_METADATA } from '../common/export.constants';
 import { ExportField, Redact, RedactFn } from './redact.decorator';
 
 const fieldsOf = (target: Function): unknown => Reflect.getOwnMetadata(EXPORT_FIELDS_METADATA, target.prototype);

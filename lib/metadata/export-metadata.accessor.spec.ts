@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { Exportable } from '../decorators/exportable.decorator';
-import { ExportField, Redact } from '../decorators/redact.decorator';
-import { EXPORTABLE_METADATA, EXPORT_FIELDS_METADATA, EXPORT_FIELD_METADATA } from '../export.constants';
+import { Exportable } from './exportable.decorator';
+import { ExportField, Redact } from './redact.decorator';
+import { EXPORTABLE_METADATA, EXPORT_FIELDS_METADATA, EXPORT_FIELD_METADATA } from '../common/export.constants';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
 
 describe('ExportMetadataAccessor', () => {

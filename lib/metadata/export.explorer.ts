@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { DataSource, EntityMetadata } from 'typeorm';
-import { ExportRegistryError } from '../errors/export.error';
-import { ExportMessages } from '../export.messages';
-import { EXPORT_DATA_SOURCE } from '../export.internal-constants';
+import { ExportRegistryError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
+import { EXPORT_DATA_SOURCE } from '../common/export.internal-constants';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
 import { ExportRegistry } from './export.registry';
-import type { ExportableOptions } from '../decorators/exportable.decorator';
+import type { ExportableOptions } from './exportable.decorator';
 import type { ColumnMetadata, ExportCategory, ExportFieldPlan, ResolvedScope } from './export-category.interface';
 import { isSensitiveName } from './sensitive-name.util';
 

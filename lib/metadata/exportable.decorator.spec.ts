@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { EXPORTABLE_METADATA } from '../export.constants';
+import { EXPORTABLE_METADATA } from '../common/export.constants';
 import { Exportable, ExportableOptions, ExportScopeFn } from './exportable.decorator';
 
 describe('@Exportable()', () => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EXPORTABLE_METADATA, EXPORT_FIELDS_METADATA, EXPORT_FIELD_METADATA } from '../export.constants';
-import type { ExportableOptions } from '../decorators/exportable.decorator';
-import type { ExportFieldMetadata } from '../decorators/redact.decorator';
+import { EXPORTABLE_METADATA, EXPORT_FIELDS_METADATA, EXPORT_FIELD_METADATA } from '../common/export.constants';
+import type { ExportableOptions } from './exportable.decorator';
+import type { ExportFieldMetadata } from './redact.decorator';
 
 /**
  * The only reader of the library's decorator metadata. Fields decorated on a base entity are

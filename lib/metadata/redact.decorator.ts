@@ -1,4 +1,4 @@
-import { EXPORT_FIELD_METADATA, EXPORT_FIELDS_METADATA } from '../export.constants';
+import { EXPORT_FIELD_METADATA, EXPORT_FIELDS_METADATA } from '../common/export.constants';
 
 /**
  * A custom mask: receives the stored value (as the entity holds it), returns what the archive shows.

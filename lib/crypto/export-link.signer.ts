@@ -1,10 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ExportClock } from '../clock/export.clock';
-import { ExportLinkExpiredException, ExportLinkInvalidException } from '../exceptions/export.exception';
-import { EXPORT_RESOLVED_OPTIONS, EXPORT_ROUTE_PATH } from '../export.internal-constants';
+import { ExportClock } from '../common/export.clock';
+import { ExportLinkExpiredException, ExportLinkInvalidException } from '../common/export.exception';
+import { EXPORT_RESOLVED_OPTIONS, EXPORT_ROUTE_PATH } from '../common/export.internal-constants';
 import type { DataExport } from '../entities/data-export.entity';
-import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+
+/** What the signer reads of the module's resolved options. @internal */
+export interface ExportLinkSettings {
+  readonly secret: string;
+  readonly baseUrl: string;
+  readonly linkTtlMs: number;
+  readonly confirmation: { readonly ttlMs: number };
+}
 
 /** What a link token allows. A token of one purpose is refused for the other. @publicApi */
 export type ExportLinkPurpose = 'confirm' | 'download';
@@ -22,7 +29,7 @@ export class ExportLinkSigner {
   private readonly key: Buffer;
 
   constructor(
-    @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ResolvedExportOptions,
+    @Inject(EXPORT_RESOLVED_OPTIONS) private readonly options: ExportLinkSettings,
     @Inject(EXPORT_ROUTE_PATH) private readonly path: string,
     private readonly clock: ExportClock,
   ) {

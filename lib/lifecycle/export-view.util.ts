@@ -1,9 +1,9 @@
 import type { DataExportDownload } from '../entities/data-export-download.entity';
 import type { DataExport } from '../entities/data-export.entity';
-import { ExportStatus } from '../enums/export-status.enum';
-import { ARCHIVE_MISSING_MESSAGE } from '../exceptions/export.exception';
+import { ExportStatus } from '../common/export-status.enum';
+import { ARCHIVE_MISSING_MESSAGE } from '../common/export.exception';
 import type { ExportRequester } from '../notifier/export.notifier';
-import type { ExportEndReason, ExportView } from './export-view.interface';
+import type { ExportEndReason, ExportView } from '../interfaces/export-view.interface';
 
 /**
  * The client view of an export row (no storage key, no requester email). Numbers are made

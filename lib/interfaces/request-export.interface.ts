@@ -1,4 +1,4 @@
-import type { ExportFormat } from '../enums/export-status.enum';
+import type { ExportFormat } from '../common/export-status.enum';
 
 /**
  * What a principal asks for. Every field is optional: the default is every category, as ZIP.

@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 import type { SelectQueryBuilder } from 'typeorm';
-import { EXPORTABLE_METADATA } from '../export.constants';
-import type { ExportSubject } from '../service/export-principal.interface';
+import { EXPORTABLE_METADATA } from '../common/export.constants';
+import type { ExportSubject } from '../interfaces/export-principal.interface';
 
 /**
  * A scope function: adds the condition that keeps only the account's rows. Called with the

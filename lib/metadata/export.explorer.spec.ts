@@ -14,11 +14,11 @@ import {
   ViewColumn,
   ViewEntity,
 } from 'typeorm';
-import { Exportable, ExportableOptions } from '../decorators/exportable.decorator';
-import { ExportField, Redact } from '../decorators/redact.decorator';
+import { Exportable, ExportableOptions } from './exportable.decorator';
+import { ExportField, Redact } from './redact.decorator';
 import { DataExport } from '../entities/data-export.entity';
-import { ExportRegistryError } from '../errors/export.error';
-import { ExportMessages } from '../export.messages';
+import { ExportRegistryError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
 import { ExportExplorer } from './export.explorer';
 import { ExportRegistry } from './export.registry';

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import type { DataExport } from '../entities/data-export.entity';
-import type { ExportEvent } from './export-event.interface';
+import type { ExportEvent } from '../interfaces/export-event.interface';
 import { toExportView } from './export-view.util';
 
 /**
