@@ -23,6 +23,7 @@ import { ExportMetadataAccessor } from './metadata/export-metadata.accessor';
 import { ExportExplorer } from './metadata/export.explorer';
 import { ExportRegistry } from './metadata/export.registry';
 import { ExportService } from './service/export.service';
+import { ExportAccountState } from './service/export-account-state';
 import { ExportDownloads } from './service/export-downloads';
 import { ExportStorage } from './storage/export.storage';
 import { ArchiveStore } from './storage/archive.store';
@@ -106,6 +107,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ArchiveStore,
       ExportStore,
       ExportDownloads,
+      ExportAccountState,
       ExportService,
       RedisChoiceCheck,
       ...(extras.worker ? [ExportArchiveBuilder, ExportWorker] : []),

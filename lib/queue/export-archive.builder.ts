@@ -9,8 +9,7 @@ import { ExportClock } from '../common/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import { ExportError } from '../common/export.error';
-import { failureReason } from '../common/failure-reason.util';
-import { ExportMessages } from '../common/export.messages';
+import { describeFailure } from '../common/failure-reason.util';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportCategory } from '../metadata/export-category.interface';
@@ -293,14 +292,4 @@ export class ExportArchiveBuilder {
       await notifySafely(this.logger, () => this.notifier.failed(toExportView({ ...row, status: ExportStatus.Failed, error: message }), requesterOf(row)));
     }
   }
-}
-
-/**
- * A failure message safe to store and show: our own messages as they are; for anything else
- * (driver errors can quote row values) only the error's class and code.
- */
-export function describeFailure(err: unknown, category?: string): string {
-  if (err instanceof ExportError) return err.message;
-  const reason = failureReason(err);
-  return category ? ExportMessages.categoryFailed(category, reason) : ExportMessages.archiveFailed(reason);
 }

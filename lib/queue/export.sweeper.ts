@@ -197,10 +197,6 @@ export class ExportSweeper {
     return this.repo.find({ where, take: SWEEP_BATCH, order: { createdAt: 'ASC' } });
   }
 
-  private async requeue(id: string): Promise<void> {
-    await this.safely(() => this.producer.enqueue(id));
-  }
-
   private async safely(call: () => Promise<void> | void): Promise<void> {
     try {
       await call();

@@ -1,20 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { DataSource, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
 import { ExportClock } from '../common/export.clock';
-import { DataExport, ExportFilters } from '../entities/data-export.entity';
-import { EXPORT_FORMATS, ExportFormat, ExportStatus } from '../common/export-status.enum';
+import { DataExport } from '../entities/data-export.entity';
+import { ExportStatus } from '../common/export-status.enum';
 import {
   ExportAlreadyActiveException,
-  ExportCooldownException,
   ExportEmailRequiredException,
-  ExportForbiddenException,
-  ExportInvalidRequestException,
   ExportLinkExpiredException,
   ExportNotFoundException,
-  ExportUnauthenticatedException,
 } from '../common/export.exception';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import { ExportLinkSigner } from '../crypto/export-link.signer';
@@ -26,9 +22,8 @@ import { ExportRegistry } from '../metadata/export.registry';
 import { notifySafely } from '../common/notify-safely.util';
 import { CANCELLABLE_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { ExportRegistryError } from '../common/export.error';
-import { ArchiveStore } from '../storage/archive.store';
 import { ExportMessages } from '../common/export.messages';
-import type { ExportEligibility, ExportIneligibleReason } from '../interfaces/export-eligibility.interface';
+import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportEvent } from '../interfaces/export-event.interface';
 import { ExportEvents } from '../lifecycle/export-events';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
@@ -36,7 +31,9 @@ import type { ExportView } from '../interfaces/export-view.interface';
 import { requesterOf, toExportView } from '../lifecycle/export-view.util';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
 import { isExportId } from '../common/export-id.util';
+import { ExportAccountState } from './export-account-state';
 import { ExportDownloads } from './export-downloads';
+import { validateRequestInput } from './request-input.util';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
 import { assertPrincipal } from './principal.util';
 import type { ByteRange } from '../storage/export.storage';
@@ -65,7 +62,7 @@ export class ExportService implements OnModuleInit {
     private readonly notifier: ExportNotifier,
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
-    private readonly archives: ArchiveStore,
+    private readonly accounts: ExportAccountState,
     private readonly exportDownloads: ExportDownloads,
     private readonly store: ExportStore,
   ) {}
@@ -96,14 +93,14 @@ export class ExportService implements OnModuleInit {
    */
   async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
     this.assertPrincipal(principal);
-    if (this.lacksConfirmationEmail(principal)) throw new ExportEmailRequiredException();
-    const { format, filters } = this.validateInput(input ?? {});
+    if (this.accounts.lacksConfirmationEmail(principal)) throw new ExportEmailRequiredException();
+    const { format, filters } = validateRequestInput(input ?? {}, this.registry.getCategoryNames());
     const now = this.clock.now();
     const accountId = principal.accountId;
 
-    const holder = await this.activeHolder(accountId, now);
+    const holder = await this.accounts.activeHolder(accountId, now);
     if (holder) throw new ExportAlreadyActiveException(holder.id);
-    await this.policy.assertCanRequest(principal, { now, lastCompleted: await this.lastCompleted(accountId) });
+    await this.policy.assertCanRequest(principal, { now, lastCompleted: await this.accounts.lastCompleted(accountId) });
 
     const confirmed = !this.options.confirmation.required;
     const row = this.repo.create({
@@ -171,38 +168,8 @@ export class ExportService implements OnModuleInit {
    * followed; a lapsed export holding the slot is expired on the way, as a request would.
    * @throws ExportUnauthenticatedException without a (valid) principal
    */
-  async eligibility(principal: ExportPrincipal | null | undefined): Promise<ExportEligibility> {
-    const refused = (reason: ExportIneligibleReason, next: Date | null, activeExportId: string | null): ExportEligibility => ({
-      canRequest: false,
-      reason,
-      nextAllowedAt: next ? next.toISOString() : null,
-      activeExportId,
-    });
-    try {
-      this.assertPrincipal(principal);
-    } catch (err) {
-      if (err instanceof ExportForbiddenException) return refused('EXPORT_FORBIDDEN', null, null);
-      throw err;
-    }
-    const who = principal as ExportPrincipal;
-    const now = this.clock.now();
-    const holder = await this.activeHolder(who.accountId, now);
-    const activeExportId = holder?.id ?? null;
-    if (this.lacksConfirmationEmail(who)) return refused('EXPORT_EMAIL_REQUIRED', null, activeExportId);
-    const lastCompleted = await this.lastCompleted(who.accountId);
-    if (holder) {
-      // The slot frees when a completed export's window ends or a pending one's link lapses;
-      // the policy may still hold the next request back from then (a longer cooldown).
-      const freedAt =
-        holder.status === ExportStatus.Completed ? holder.expiresAt
-        : holder.status === ExportStatus.Pending ? new Date(holder.createdAt.getTime() + this.options.confirmation.ttlMs)
-        : null;
-      const then = freedAt ? await this.policyRefusal(who, freedAt, lastCompleted) : undefined;
-      return refused('EXPORT_ALREADY_ACTIVE', then ? then.availableAt : freedAt, activeExportId);
-    }
-    const refusal = await this.policyRefusal(who, now, lastCompleted);
-    if (refusal) return refused(refusal.reason, refusal.availableAt, null);
-    return { canRequest: true, nextAllowedAt: null, activeExportId: null };
+  eligibility(principal: ExportPrincipal | null | undefined): Promise<ExportEligibility> {
+    return this.accounts.eligibility(principal);
   }
 
   /** One export of the principal's account, with a fresh download link when it is ready. */
@@ -235,7 +202,7 @@ export class ExportService implements OnModuleInit {
     if (CANCELLABLE_STATUSES.includes(row.status)) {
       if (await this.store.cancel(row)) await this.producer.removeWaiting(id);
     } else if (row.status === ExportStatus.Completed) {
-      if (await this.store.deleteEarly(row, principal.userId, now)) await this.deleteFile(row);
+      if (await this.store.deleteEarly(row, principal.userId, now)) await this.accounts.deleteFile(row);
     } else {
       return toExportView(row, await this.exportDownloads.records(row));
     }
@@ -280,26 +247,6 @@ export class ExportService implements OnModuleInit {
     return row;
   }
 
-  /**
-   * The export holding the account's slot, if it still holds it rightly. A holder that lapsed
-   * without the sweeper noticing yet (a completed export past its download window, a pending one
-   * past the confirmation ttl) is expired on the way and its file deleted.
-   */
-  private async activeHolder(accountId: string, now: Date): Promise<DataExport | null> {
-    const holder = await this.repo.findOneBy({ activeSlot: accountId });
-    if (!holder) return null;
-    const lapsed =
-      (holder.status === ExportStatus.Completed && holder.expiresAt !== null && holder.expiresAt <= now) ||
-      (holder.status === ExportStatus.Pending && holder.createdAt.getTime() + this.options.confirmation.ttlMs <= now.getTime());
-    if (!lapsed) return holder;
-    if (await this.store.expire(holder)) {
-      await this.deleteFile(holder);
-      return null;
-    }
-    // Another actor changed it meanwhile: read the slot again.
-    return this.repo.findOneBy({ activeSlot: accountId });
-  }
-
   private async enqueueOrRelease(row: DataExport): Promise<void> {
     try {
       await this.producer.enqueue(row.id);
@@ -308,81 +255,4 @@ export class ExportService implements OnModuleInit {
       throw err;
     }
   }
-
-  private lastCompleted(accountId: string): Promise<DataExport | null> {
-    return this.repo.findOne({ where: { accountId, completedAt: Not(IsNull()) }, order: { completedAt: 'DESC' } });
-  }
-
-  /**
-   * What the policy would refuse a request with at `at`, as an eligibility reason: a cooldown
-   * (with its end) or a refusal of the principal. Other errors are the caller's.
-   */
-  private async policyRefusal(
-    principal: ExportPrincipal,
-    at: Date,
-    lastCompleted: DataExport | null,
-  ): Promise<{ reason: ExportIneligibleReason; availableAt: Date | null } | undefined> {
-    try {
-      await this.policy.assertCanRequest(principal, { now: at, lastCompleted });
-      return undefined;
-    } catch (err) {
-      if (err instanceof ExportCooldownException) {
-        const availableAt = new Date(String(err.details.availableAt));
-        return { reason: 'EXPORT_COOLDOWN', availableAt: Number.isNaN(availableAt.getTime()) ? null : availableAt };
-      }
-      if (err instanceof ExportForbiddenException) return { reason: 'EXPORT_FORBIDDEN', availableAt: null };
-      throw err;
-    }
-  }
-
-  /** With confirmation on, whether the principal has no address to send the link to. */
-  private lacksConfirmationEmail(principal: ExportPrincipal): boolean {
-    if (!this.options.confirmation.required) return false;
-    const email = principal.email;
-    return typeof email !== 'string' || email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email);
-  }
-
-  /** Deletes an export's file and forgets its key. */
-  private async deleteFile(row: DataExport): Promise<void> {
-    if (!row.storageKey) return;
-    await this.archives.delete(row.storageKey);
-    await this.store.forgetFile(row.id);
-  }
-
-  private validateInput(input: RequestExportInput): { format: ExportFormat; filters: ExportFilters } {
-    const format = input.format ?? ExportFormat.Zip;
-    if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
-      const names = EXPORT_FORMATS.map((f) => `"${f}"`).join(' or ');
-      throw new ExportInvalidRequestException(`format must be ${names}.`, { validFormats: [...EXPORT_FORMATS] });
-    }
-    const valid = this.registry.getCategoryNames();
-    const categories = input.categories;
-    if (categories !== undefined) {
-      const unknown = Array.isArray(categories) ? categories.filter((c) => !valid.includes(c)) : [];
-      if (!Array.isArray(categories) || unknown.length > 0 || categories.length === 0) {
-        const what = unknown.length > 0 ? `Unknown categories: ${unknown.map((c) => JSON.stringify(String(c).slice(0, 64))).join(', ')}.` : 'categories must be a non-empty list.';
-        throw new ExportInvalidRequestException(`${what} Valid categories: ${valid.join(', ')}.`, { validCategories: valid });
-      }
-    }
-    const since = parseDate('since', input.since);
-    const until = parseDate('until', input.until);
-    if (since && until && since >= until) {
-      throw new ExportInvalidRequestException('"since" must be before "until".');
-    }
-    const filters: ExportFilters = {};
-    if (categories) filters.categories = [...new Set(categories)];
-    if (since) filters.since = since.toISOString();
-    if (until) filters.until = until.toISOString();
-    if (input.includeDeleted === true) filters.includeDeleted = true;
-    return { format: format as ExportFormat, filters };
-  }
-}
-
-function parseDate(name: string, value: unknown): Date | undefined {
-  if (value === undefined || value === null) return undefined;
-  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) {
-    throw new ExportInvalidRequestException(`"${name}" must be an ISO-8601 date.`);
-  }
-  return date;
 }

@@ -1,5 +1,5 @@
 import { maskLast4 } from './record.serializer';
-import { describeFailure } from '../queue/export-archive.builder';
+import { describeFailure } from '../common/failure-reason.util';
 import { ExportProcessingError } from '../common/export.error';
 
 describe('maskLast4', () => {
