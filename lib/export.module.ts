@@ -11,6 +11,7 @@ import {
   DEFAULT_EXPORT_EXTRAS,
   EXPORT_MODULE_OPTIONS,
   OPTIONS_TYPE,
+  ResolvedExportExtras,
 } from './export.module-definition';
 import type { ExportModuleExtras, ResolvedExportOptions } from './options/export-module-options.interface';
 import { DEFAULT_QUEUE_LOCK, resolveExportOptions } from './options/validate-export-options.util';
@@ -63,12 +64,15 @@ export class ExportModule extends ConfigurableModuleClass {
   }
 
   private static assemble(definition: DynamicModule, extrasInput: ExportModuleExtras): DynamicModule {
-    const extras = {
+    const extras: ResolvedExportExtras = {
       isGlobal: extrasInput.isGlobal ?? DEFAULT_EXPORT_EXTRAS.isGlobal,
       worker: extrasInput.worker ?? DEFAULT_EXPORT_EXTRAS.worker,
       http: extrasInput.http ?? DEFAULT_EXPORT_EXTRAS.http,
       path: normalizeRoutePath(extrasInput.path ?? DEFAULT_EXPORT_EXTRAS.path),
       dataSource: extrasInput.dataSource ?? DEFAULT_EXPORT_EXTRAS.dataSource,
+      policy: extrasInput.policy,
+      notifier: extrasInput.notifier,
+      extraProviders: extrasInput.extraProviders ?? [],
     };
     const resolvedOptions: Provider = {
       provide: EXPORT_RESOLVED_OPTIONS,
@@ -78,7 +82,7 @@ export class ExportModule extends ConfigurableModuleClass {
     const optionsModule: DynamicModule = {
       module: ExportOptionsModule,
       imports: definition.imports ?? [],
-      providers: [...(definition.providers ?? []), resolvedOptions],
+      providers: [...(definition.providers ?? []), ...extras.extraProviders, resolvedOptions],
       exports: [EXPORT_MODULE_OPTIONS, EXPORT_RESOLVED_OPTIONS],
     };
     const queue = BullModule.registerQueueAsync({
@@ -94,8 +98,8 @@ export class ExportModule extends ConfigurableModuleClass {
       { provide: EXPORT_DATA_SOURCE, useExisting: getDataSourceToken(extras.dataSource) },
       { provide: ExportStorage, useFactory: (o: ResolvedExportOptions) => o.storage, inject: [EXPORT_RESOLVED_OPTIONS] },
       { provide: EXPORT_ROUTE_PATH, useValue: extras.path },
-      { provide: ExportPolicy, useClass: extrasInput.policy ?? DefaultExportPolicy },
-      { provide: ExportNotifier, useClass: extrasInput.notifier ?? LoggingExportNotifier },
+      { provide: ExportPolicy, useClass: extras.policy ?? DefaultExportPolicy },
+      { provide: ExportNotifier, useClass: extras.notifier ?? LoggingExportNotifier },
       ExportClock,
       ExportMetadataAccessor,
       ExportRegistry,
@@ -119,7 +123,7 @@ export class ExportModule extends ConfigurableModuleClass {
       imports: [optionsModule, queue],
       controllers: extras.http ? [loadHttpController(extras.path)] : [],
       providers,
-      exports: [ExportService, ExportRegistry, ExportStorage, ExportProducer, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper],
+      exports: [ExportService, ExportRegistry, ExportStorage, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper],
     };
   }
 }

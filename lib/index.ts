@@ -1,7 +1,8 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
-export { EXPORT_QUEUE, EXPORT_JOB, EXPORT_SWEEP_JOB, EXPORT_FORMAT_VERSION } from './common/export.constants';
-export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions } from './options/export-module-options.interface';
+export { EXPORT_QUEUE, EXPORT_FORMAT_VERSION } from './common/export.constants';
+export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory } from './options/export-module-options.interface';
+export type { ExportModuleAsyncOptions } from './export.module-definition';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
 export type { Duration } from './common/duration.util';
 
@@ -37,7 +38,6 @@ export type { ExportLinkPurpose } from './crypto/export-link.signer';
 export type { ExportPrincipal, ExportSubject } from './interfaces/export-principal.interface';
 export type { ExportView, ExportEndReason, ExportDownloadRecord } from './interfaces/export-view.interface';
 export type { RequestExportInput } from './interfaces/request-export.interface';
-export { ExportProducer } from './queue/export.producer';
 export { ExportClock } from './common/export.clock';
 
 export { ExportStorage } from './storage/export.storage';

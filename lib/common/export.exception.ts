@@ -17,7 +17,9 @@ export type ExportErrorCode =
   | 'EXPORT_COOLDOWN'
   | 'EXPORT_EMAIL_REQUIRED'
   | 'EXPORT_DOWNLOAD_LIMIT'
-  | 'EXPORT_QUEUE_UNAVAILABLE';
+  | 'EXPORT_QUEUE_UNAVAILABLE'
+  /** A server-side failure (HTTP 5xx); the body says nothing more. */
+  | 'EXPORT_INTERNAL_ERROR';
 
 /**
  * Base of every refusal the export service and endpoints give. The body is

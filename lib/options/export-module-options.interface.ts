@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { Provider, Type } from '@nestjs/common';
 import type { ExportNotifier } from '../notifier/export.notifier';
 import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
@@ -216,6 +216,26 @@ export interface ExportModuleExtras {
    * @default 'default'
    */
   dataSource?: string;
+  /**
+   * Providers added beside the options, for `forRootAsync()`'s factory to inject (a secret
+   * reader, say) without a module of their own.
+   * @example
+   * ExportModule.forRootAsync({
+   *   extraProviders: [SecretsReader],
+   *   inject: [SecretsReader],
+   *   useFactory: async (secrets: SecretsReader) => ({ secret: await secrets.read('export') }),
+   * })
+   */
+  extraProviders?: Provider[];
+}
+
+/**
+ * A class that `forRootAsync({ useClass })` or `forRootAsync({ useExisting })` takes: it creates
+ * the module options, with its own dependencies injected.
+ * @publicApi
+ */
+export interface ExportOptionsFactory {
+  createExportOptions(): ExportModuleOptions | Promise<ExportModuleOptions>;
 }
 
 /** Options after defaults are merged and values validated. @internal */

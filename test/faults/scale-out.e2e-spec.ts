@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { ExportProducer, ExportService, ExportStatus } from 'nestjs-data-export';
+import { ExportService, ExportStatus } from 'nestjs-data-export';
+import { ExportProducer } from '../../lib/queue/export.producer';
 import { Customer, Ticket, TicketPriority, Webhook } from '../fixtures/help-desk.entities';
 import { downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';

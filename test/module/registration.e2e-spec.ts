@@ -11,6 +11,7 @@ import {
   EXPORT_QUEUE,
   ExportModule,
   ExportModuleOptions,
+  ExportOptionsFactory,
   ExportService,
   ExportStatus,
   LocalDiskStorage,
@@ -39,7 +40,7 @@ class ExportConfig {
 class ConfigModule {}
 
 @Injectable()
-class ExportOptionsFactoryImpl {
+class ExportOptionsFactoryImpl implements ExportOptionsFactory {
   constructor(private readonly config: ExportConfig) {}
   createExportOptions(): ExportModuleOptions {
     return this.config.options();
@@ -54,6 +55,8 @@ describe('forRootAsync', () => {
     ['useFactory', ExportModule.forRootAsync({ imports: [ConfigModule], inject: [ExportConfig], useFactory: (c: ExportConfig) => c.options() })],
     ['useClass', ExportModule.forRootAsync({ imports: [ConfigModule], useClass: ExportOptionsFactoryImpl })],
     ['useExisting', ExportModule.forRootAsync({ imports: [FactoryModule], useExisting: ExportOptionsFactoryImpl })],
+    // A provider of the host's with no module of its own, given to the factory.
+    ['extraProviders', ExportModule.forRootAsync({ extraProviders: [ExportConfig], inject: [ExportConfig], useFactory: (c: ExportConfig) => c.options() })],
   ])('with %s: the queue connects through the "redis" option and an export completes', async (_style, exportModule) => {
     const moduleRef = await Test.createTestingModule({
       imports: [TypeOrmModule.forRoot(dataSourceOptions('sqlite', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])), exportModule],
