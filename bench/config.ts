@@ -36,8 +36,6 @@ export interface BenchArgs {
   runs: number;
   profile: boolean;
   breakdown: boolean;
-  /** `true`: every variant; a list: the variants whose index or name matches. */
-  experiments: false | true | string[];
   /** A run during which other processes used more CPU than this (ms) is repeated. */
   maxOthersMs: number;
   /** Extra node flags for the worker (e.g. --max-semi-space-size=32). */
@@ -61,7 +59,6 @@ const HELP = `npm run bench -- [options]
   --runs N          repeat ours and the anchor N times each, alternating; medians are reported (default 1)
   --profile         CPU profile of the job in the worker (V8 inspector, like --cpu-prof): writes bench/bench-worker-N.cpuprofile, prints the top costs
   --breakdown       time the stages (fetch, serialize, deflate, crc32, sha256) in the worker
-  --experiments[=i,j]  run the bench's copy of the data path with one tuning at a time (bench/pipeline.ts)
   --max-others S    repeat a run (up to 3 times) when other processes used more than S s of CPU during it (default 1; a large value turns this off)
   --node-flags "…"  extra node flags for the worker, e.g. "--max-semi-space-size=32"
   --no-explain      skip EXPLAIN of the cursor query
@@ -81,7 +78,6 @@ export function parseArgs(argv: string[]): BenchArgs {
     runs: 1,
     profile: false,
     breakdown: false,
-    experiments: false,
     nodeFlags: [],
     maxOthersMs: 1000,
     explain: true,
@@ -118,9 +114,6 @@ export function parseArgs(argv: string[]): BenchArgs {
         break;
       case '--breakdown':
         args.breakdown = true;
-        break;
-      case '--experiments':
-        args.experiments = inline ? inline.split(',') : true;
         break;
       case '--max-others':
         args.maxOthersMs = Number(value()) * 1000;

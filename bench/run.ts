@@ -332,72 +332,6 @@ function describeAnchor(a: AnchorResult, rows: number): string {
   );
 }
 
-interface ExperimentReport {
-  index: number;
-  name: string;
-  times: number[];
-  others: number[];
-  rows: number;
-  ndjsonSha256: string;
-  zipBytes: number;
-  verified: boolean;
-  hwm: number;
-}
-
-/**
- * `--experiments`: each variant of bench/pipeline.ts in a fresh worker process (so that its peak
- * RSS is its own), `--runs` times, against the same anchor.
- */
-async function runExperimentsFresh(
-  args: BenchArgs,
-  hostOptions: Omit<WorkerConfig, 'profile' | 'profilePath'>,
-  seed: SeedResult,
-  anchorRate: number,
-  oursRate: number,
-): Promise<void> {
-  const { experimentVariants } = await import('./stages');
-  const all = experimentVariants(args.compressionLevel);
-  const wanted = args.experiments === true ? all.map((_, i) => String(i)) : (args.experiments || []);
-  // A number picks a variant by index; other text, by a part of its name.
-  const indexes = all.map((_, i) => i).filter((i) => wanted.some((n) => (/^\d+$/.test(n) ? String(i) === n : all[i].name.includes(n))));
-  log(
-    `experiments: bench/pipeline.ts, ${fmtInt(seed.rows)} rows, batch ${args.batchSize ?? 'default'}, level ${args.compressionLevel}, ` +
-      `each in a fresh worker, median of ${args.runs}; ratio against the anchor above (${fmtInt(anchorRate)} rows/s); the real export made ${fmtInt(oursRate)} rows/s`,
-  );
-  let reference: string | undefined;
-  const storageDir = mkdtempSync(join(tmpdir(), 'data-export-bench-x-'));
-  for (const index of indexes) {
-    const prefix = `bench-x-${randomUUID().slice(0, 8)}`;
-    const { worker } = await WorkerHandle.start({ ...hostOptions, storageDir, prefix, profile: false, nodeFlags: args.nodeFlags }, args.runtime);
-    try {
-      // One run per request, so that a run slowed down by other processes can be repeated.
-      const runs: { ms: number; others: number }[] = [];
-      let r: ExperimentReport | undefined;
-      for (let attempts = 0; runs.length < args.runs && attempts < args.runs + MAX_RETRIES; attempts++) {
-        const { report } = await worker.ask({ type: 'experiments', accountId: seed.accountId, only: [String(index)], repeat: 1 }, 'experiments');
-        r = JSON.parse(report) as ExperimentReport;
-        if (r.others[0] <= args.maxOthersMs || attempts + 1 >= args.runs + MAX_RETRIES) runs.push({ ms: r.times[0], others: r.others[0] });
-        else log(`  [${index}] (contended, not counted) ${(r.times[0] / 1000).toFixed(2)} s, others on the machine ${(r.others[0] / 1000).toFixed(1)} s`);
-      }
-      const ms = median(runs.map((x) => x.ms));
-      reference ??= r!.ndjsonSha256;
-      const rate = r!.rows / (ms / 1000);
-      log(
-        `  [${index}] ${(ms / 1000).toFixed(2).padStart(6)} s ${fmtInt(rate).padStart(9)} rows/s  ratio ${(rate / anchorRate).toFixed(2)}  ` +
-          `peak RSS ${fmtMB(r!.hwm)} MB  zip ${fmtMB(r!.zipBytes, 2)} MB  ${r!.name}` +
-          `${r!.ndjsonSha256 === reference ? '' : '  [NDJSON DIFFERS from the first variant]'}${r!.verified ? '' : '  [unzip -t FAILED]'}` +
-          `${runs.length > 1 ? `  (runs: ${runs.map((x) => (x.ms / 1000).toFixed(2)).join(' ')} s)` : ''}` +
-          `  [others on the machine: ${runs.map((x) => (x.others / 1000).toFixed(1)).join(' ')} s]` +
-          `${runs.some((x) => x.others > args.maxOthersMs) ? '  [CONTENDED: rerun]' : ''}`,
-      );
-    } finally {
-      await worker.exit();
-      await deleteRedisPrefix(prefix).catch(() => undefined);
-    }
-  }
-  rmSync(storageDir, { recursive: true, force: true });
-}
-
 async function benchSize(size: number, args: BenchArgs): Promise<string> {
   log(`\n=== ${fmtInt(size)} rows ===`);
   const seed = await ensureSeeded(size, { reseed: args.reseed, log: (l) => log(`  ${l}`) });
@@ -428,7 +362,6 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   const logged: ReadStatements = {};
   let profile: { path: string; summary: string } | undefined;
   let lastHwm = ready.hwm;
-  let experimentsWanted = false;
   /** Runs kept although other processes slowed them down (after MAX_RETRIES retries). */
   let contendedKept = 0;
   try {
@@ -473,7 +406,6 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
       const { report } = await worker.ask({ type: 'breakdown', accountId: seed.accountId }, 'breakdown');
       log(`breakdown (in the worker, after the export; not part of the figures above):\n${report}`);
     }
-    if (args.experiments) experimentsWanted = true;
   } finally {
     await worker.exit();
     await api.close();
@@ -483,7 +415,6 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
 
   const oursRate = median(ours.map((r) => r.rows / (r.wallMs / 1000)));
   const anchorRate = anchors.length ? median(anchors.map((a) => seed.rows / (a.wallMs / 1000))) : NaN;
-  if (experimentsWanted) await runExperimentsFresh(args, hostOptions, seed, anchorRate, oursRate);
   const ratio = oursRate / anchorRate;
   const peakMb = lastHwm / MB;
   log(

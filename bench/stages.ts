@@ -1,12 +1,9 @@
 /**
- * `--breakdown` and `--experiments`: run in the worker process after the real export.
- * The breakdown times each stage of the data path alone; the experiments run the bench's copy of
- * the data path (bench/pipeline.ts) with one tuning at a time, at the full size.
+ * `--breakdown`: runs in the worker process after the real export and times each stage of the data
+ * path alone.
  */
 import type { INestApplicationContext } from '@nestjs/common';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import type { ObjectLiteral } from 'typeorm';
 import { DataSource } from 'typeorm';
@@ -15,9 +12,7 @@ import { types as pgTypes } from 'pg';
 import { ExportRegistry } from 'nestjs-data-export';
 import { createEntitySource } from '../lib/source/create-entity-source';
 import { createLineSerializer } from '../lib/source/record.serializer';
-import { sh } from './anchor';
-import { runVariant, Variant } from './pipeline';
-import { cpuMsOf, machineBusyMs, memoryOf, MB } from './proc.util';
+import { MB } from './proc.util';
 
 export interface StageContext {
   app: INestApplicationContext;
@@ -25,7 +20,6 @@ export interface StageContext {
   declare: { sql: string; parameters: unknown[] };
   batchSize: number;
   level: number;
-  storageDir: string;
 }
 
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
@@ -52,35 +46,6 @@ export async function captureCursorQuery(app: INestApplicationContext, accountId
     await reader.close();
   }
   return undefined;
-}
-
-/** The variants of `--experiments`, by index. */
-export function experimentVariants(level: number): Variant[] {
-  return [
-    { name: 'library reader + ZipArchiveWriter (no processor, no encryption)', lib: true, level },
-    { name: 'bench copy of the same', level },
-    { name: '+ prefetch (next FETCH sent before serializing)', prefetch: true, level },
-    { name: '+ prefetch + zlib.crc32', prefetch: true, nativeCrc: true, level },
-    { name: '+ prefetch + zlib.crc32 + 4 MiB entry buffer', prefetch: true, nativeCrc: true, entryBuffer: 4 * MB, level },
-    { name: '+ prefetch + zlib.crc32 + array rows, text timestamps, per-column serializer', prefetch: true, nativeCrc: true, serializer: 'fast', level },
-    { name: '+ prefetch + zlib.crc32 + lines written by PostgreSQL (row_to_json)', prefetch: true, nativeCrc: true, serializer: 'db-json', level },
-    { name: 'fast serializer without prefetch', nativeCrc: true, serializer: 'fast', level },
-    { name: 'lines by PostgreSQL without prefetch', nativeCrc: true, serializer: 'db-json', level },
-    { name: '+ prefetch + fast serializer + parallel deflate (2 blocks of 1 MiB in flight)', prefetch: true, serializer: 'fast', parallelDeflate: 2, level },
-    { name: '+ prefetch + lines by PostgreSQL + parallel deflate (2 blocks of 1 MiB in flight)', prefetch: true, serializer: 'db-json', parallelDeflate: 2, level },
-    { name: '+ prefetch + lines by PostgreSQL + parallel deflate (4 in flight)', prefetch: true, serializer: 'db-json', parallelDeflate: 4, level },
-    { name: '+ prefetch + zlib.crc32 + fast serializer + archiver zlib chunkSize 256 KiB', prefetch: true, nativeCrc: true, serializer: 'fast', zlibChunk: 256 * 1024, level },
-    { name: '+ prefetch + library serializer + parallel deflate (2 in flight)', prefetch: true, parallelDeflate: 2, level },
-    { name: '+ prefetch + zlib.crc32 + library serializer + archiver zlib chunkSize 256 KiB', prefetch: true, nativeCrc: true, zlibChunk: 256 * 1024, level },
-    { name: '+ prefetch + zlib.crc32 + lines by PostgreSQL + archiver zlib chunkSize 256 KiB', prefetch: true, nativeCrc: true, serializer: 'db-json', zlibChunk: 256 * 1024, level },
-    { name: 'library serializer + yield after each 64 KiB chunk', yieldEachChunk: true, level },
-    { name: 'library serializer + prefetch + zlib.crc32 + yield', prefetch: true, nativeCrc: true, yieldEachChunk: true, level },
-    { name: 'library serializer + prefetch + zlib.crc32 + yield + chunkSize 256 KiB', prefetch: true, nativeCrc: true, yieldEachChunk: true, zlibChunk: 256 * 1024, level },
-    { name: 'fast serializer + prefetch + zlib.crc32 + yield + chunkSize 256 KiB', prefetch: true, nativeCrc: true, serializer: 'fast', yieldEachChunk: true, zlibChunk: 256 * 1024, level },
-    { name: 'lines by PostgreSQL + prefetch + zlib.crc32 + yield + chunkSize 256 KiB', prefetch: true, nativeCrc: true, serializer: 'db-json', yieldEachChunk: true, zlibChunk: 256 * 1024, level },
-    { name: 'fast serializer + prefetch + yield + parallel deflate (2 in flight)', prefetch: true, serializer: 'fast', yieldEachChunk: true, parallelDeflate: 2, level },
-    { name: 'lines by PostgreSQL + prefetch + yield + parallel deflate (2 in flight)', prefetch: true, serializer: 'db-json', yieldEachChunk: true, parallelDeflate: 2, level },
-  ];
 }
 
 /** Each stage alone: fetching, serializing, deflating, checksums, encryption. */
@@ -159,14 +124,9 @@ export async function runBreakdown(ctx: StageContext): Promise<string> {
     const z = zlib.deflateRawSync(text, { level });
     out.push(`  deflate level ${level} (zlib, one thread): ${mbps(text.length, ms(t0))} MB/s, ratio ${f1(text.length / z.length)}:1`);
   }
-  const crc = require('crc-32') as { buf: (b: Uint8Array, s?: number) => number };
-  t0 = process.hrtime.bigint();
-  crc.buf(text);
-  const crcJs = ms(t0);
   t0 = process.hrtime.bigint();
   zlib.crc32(text);
-  const crcNative = ms(t0);
-  out.push(`  crc32: crc-32 (JavaScript, what archiver uses) ${mbps(text.length, crcJs)} MB/s; zlib.crc32 (native) ${mbps(text.length, crcNative)} MB/s`);
+  out.push(`  crc32: zlib.crc32 (native, what the library's ZIP writer uses) ${mbps(text.length, ms(t0))} MB/s`);
   t0 = process.hrtime.bigint();
   createHash('sha256').update(text).digest();
   out.push(`  sha256: ${mbps(text.length, ms(t0))} MB/s`);
@@ -178,58 +138,5 @@ export async function runBreakdown(ctx: StageContext): Promise<string> {
   t0 = process.hrtime.bigint();
   Buffer.from(ndjson.join('\n'), 'utf8');
   out.push(`  string → utf8 Buffer: ${mbps(text.length, ms(t0))} MB/s`);
-  return out.join('\n');
-}
-
-/** Variants of the data path at full size; each builds a ZIP, checked with unzip -t and against the library's NDJSON. */
-export async function runExperiments(ctx: StageContext, only?: string[], repeat = 1): Promise<string> {
-  const { dataSource, category, select } = context(ctx);
-  const all = experimentVariants(ctx.level);
-  // `only`: variant indexes (the parent resolves names).
-  const picked = all.map((v, i) => [v, i] as const).filter(([, i]) => !only?.length || only.includes(String(i)));
-  const out: string[] = [];
-  const backendCpu = async (): Promise<number> => {
-    const rows: { pid: number }[] = await dataSource.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'bench-worker'`);
-    return rows.reduce((n, r) => n + (cpuMsOf(r.pid) ?? 0), 0);
-  };
-  for (const [v, index] of picked) {
-    const times: number[] = [];
-    const others: number[] = [];
-    let last: Awaited<ReturnType<typeof runVariant>> | undefined;
-    let ok = true;
-    let size = 0;
-    for (let k = 0; k < repeat; k++) {
-      const path = join(ctx.storageDir, `experiment-${process.pid}-${k}.zip`);
-      // Other processes' CPU during the run: the machine's busy time minus ours and our backends'.
-      const busy0 = machineBusyMs();
-      const cpu0 = process.cpuUsage();
-      const db0 = await backendCpu();
-      last = await runVariant({ dataSource, category, accountId: ctx.accountId, select, batchSize: ctx.batchSize }, v, path);
-      const cpu = process.cpuUsage(cpu0);
-      const db = (await backendCpu()) - db0;
-      others.push(Math.max(0, machineBusyMs() - busy0 - (cpu.user + cpu.system) / 1000 - db));
-      times.push(last.ms);
-      ok &&= await sh(`unzip -tq '${path}'`).then(
-        () => true,
-        () => false,
-      );
-      size = statSync(path).size;
-      rmSync(path, { force: true });
-    }
-    out.push(
-      JSON.stringify({
-        index,
-        name: v.name,
-        times,
-        others,
-        rows: last!.rows,
-        ndjsonSha256: last!.ndjsonSha256,
-        ndjsonBytes: last!.ndjsonBytes,
-        zipBytes: size,
-        verified: ok,
-        hwm: memoryOf().hwm,
-      }),
-    );
-  }
   return out.join('\n');
 }

@@ -22,7 +22,6 @@ export type ToWorker =
   | { type: 'start' }
   | { type: 'stop' }
   | { type: 'breakdown'; accountId: string }
-  | { type: 'experiments'; accountId: string; only?: string[]; repeat?: number }
   | { type: 'heap' }
   | { type: 'exit' };
 export type FromWorker =
@@ -44,7 +43,6 @@ export type FromWorker =
   | { type: 'started' }
   | { type: 'heap'; heapAfterGc?: number }
   | { type: 'breakdown'; report: string }
-  | { type: 'experiments'; report: string }
   | { type: 'error'; message: string };
 
 function send(msg: FromWorker): void {
@@ -113,14 +111,13 @@ async function main(): Promise<void> {
           const gc = (globalThis as { gc?: () => void }).gc;
           gc?.();
           send({ type: 'heap', heapAfterGc: gc ? process.memoryUsage().heapUsed : undefined });
-        } else if (msg.type === 'breakdown' || msg.type === 'experiments') {
+        } else if (msg.type === 'breakdown') {
           const stages = await import('./stages');
           // The stages reuse the library's cursor query: read one batch through its reader to capture it.
           if (!declare) await stages.captureCursorQuery(app, msg.accountId);
           if (!declare) throw new Error('could not capture the cursor query');
-          const ctx = { app, accountId: msg.accountId, declare, batchSize: config.batchSize ?? DEFAULT_EXPORT_OPTIONS.batchSize, level: config.compressionLevel, storageDir: config.storageDir };
-          if (msg.type === 'breakdown') send({ type: 'breakdown', report: await stages.runBreakdown(ctx) });
-          else send({ type: 'experiments', report: await stages.runExperiments(ctx, msg.only, msg.repeat) });
+          const ctx = { app, accountId: msg.accountId, declare, batchSize: config.batchSize ?? DEFAULT_EXPORT_OPTIONS.batchSize, level: config.compressionLevel };
+          send({ type: 'breakdown', report: await stages.runBreakdown(ctx) });
         } else if (msg.type === 'exit') {
           await app.close();
           process.exit(0);
