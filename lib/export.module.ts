@@ -123,7 +123,8 @@ export class ExportModule extends ConfigurableModuleClass {
       imports: [optionsModule, queue],
       controllers: extras.http ? [loadHttpController(extras.path)] : [],
       providers,
-      exports: [ExportService, ExportRegistry, ExportStorage, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper],
+      // The resolved options too: a host's subclass of `ExportController` is built from them.
+      exports: [ExportService, ExportRegistry, ExportStorage, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper, optionsModule],
     };
   }
 }

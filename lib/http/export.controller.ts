@@ -52,177 +52,217 @@ const createValidationPipe = () => new ValidationPipe({
     ),
 });
 
+/** The routes of the built-in endpoints, as `ExportController.beforeRoute` names them. @publicApi */
+export type ExportRoute = 'request' | 'list' | 'eligibility' | 'get' | 'events' | 'confirmPage' | 'confirm' | 'download' | 'cancel';
+
 /**
- * Builds the controller of the built-in endpoints under `path`. A fresh class per module
- * registration keeps route metadata off any shared class.
- * @internal
+ * The built-in endpoints, as a class a host can extend to mount them under its own
+ * `@Controller(path)` with its own guards (set `http: false` and the same `path` in
+ * `ExportModule`, so that links point at it). Guards on the subclass apply to every route; for
+ * one route, override `beforeRoute`. The error filter and the body validation are inherited.
+ *
+ * @example
+ * @Controller('account/exports')
+ * @UseGuards(SessionGuard)
+ * export class AccountExportController extends ExportController {
+ *   protected beforeRoute(route: ExportRoute, req: Request): void {
+ *     if (route === 'cancel' && !req.session.recentlyAuthenticated) throw new ForbiddenException();
+ *   }
+ * }
+ * @publicApi
  */
-export function createExportController(path: string): Type<unknown> {
-  @ApiTags('Data export')
-  @Controller(path)
-  @UseFilters(ExportExceptionFilter)
-  @UsePipes(createValidationPipe())
-  class ExportController {
-    constructor(
-      readonly exports: ExportService,
-      @Inject(EXPORT_RESOLVED_OPTIONS) readonly options: ResolvedExportOptions,
-    ) {}
+@ApiTags('Data export')
+@UseFilters(ExportExceptionFilter)
+@UsePipes(createValidationPipe())
+export class ExportController {
+  constructor(
+    protected readonly exports: ExportService,
+    @Inject(EXPORT_RESOLVED_OPTIONS) protected readonly options: ResolvedExportOptions,
+  ) {}
 
-    @Post()
-    @UseGuards(new ExportRequestBodyGuard())
-    @HttpCode(HttpStatus.ACCEPTED)
-    @ApiOperation({ summary: 'Request an export of the signed-in account' })
-    @ApiResponse({ status: 202, description: 'The export, queued (or pending confirmation).' })
-    @ApiResponse({ status: 409, description: 'EXPORT_ALREADY_ACTIVE' })
-    @ApiResponse({ status: 415, description: 'EXPORT_UNSUPPORTED_MEDIA_TYPE' })
-    @ApiResponse({ status: 429, description: 'EXPORT_COOLDOWN' })
-    request(@Req() req: Request, @Body() body: CreateExportDto): Promise<ExportView> {
-      return this.exports.request(this.principal(req), body ?? {});
+  @Post()
+  @UseGuards(new ExportRequestBodyGuard())
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Request an export of the signed-in account' })
+  @ApiResponse({ status: 202, description: 'The export, queued (or pending confirmation).' })
+  @ApiResponse({ status: 409, description: 'EXPORT_ALREADY_ACTIVE' })
+  @ApiResponse({ status: 415, description: 'EXPORT_UNSUPPORTED_MEDIA_TYPE' })
+  @ApiResponse({ status: 429, description: 'EXPORT_COOLDOWN' })
+  async request(@Req() req: Request, @Body() body: CreateExportDto): Promise<ExportView> {
+    await this.beforeRoute('request', req);
+    return this.exports.request(this.principal(req), body ?? {});
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The account's exports, newest first" })
+  async list(@Req() req: Request): Promise<ExportView[]> {
+    await this.beforeRoute('list', req);
+    return this.exports.list(this.principal(req));
+  }
+
+  // Declared before ':id', which would otherwise take the word as an id.
+  @Get('eligibility')
+  @ApiOperation({ summary: 'Whether the signed-in principal may request an export now; if not, why and from when' })
+  async eligibility(@Req() req: Request): Promise<ExportEligibility> {
+    await this.beforeRoute('eligibility', req);
+    return this.exports.eligibility(this.principal(req));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One export, with a fresh download link when completed' })
+  @ApiParam({ name: 'id' })
+  async get(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<ExportView> {
+    await this.beforeRoute('get', req);
+    return this.exports.get(this.principal(req), id);
+  }
+
+  @Sse(':id/events')
+  @ApiOperation({ summary: 'Server-Sent Events: `progress` while processing, then one final `status`' })
+  async events(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<Observable<MessageEvent>> {
+    await this.beforeRoute('events', req);
+    const principal = this.principal(req);
+    const first = await this.exports.get(principal, id);
+    const pushed = this.exports.events$.pipe(
+      filter((e) => e.exportId === first.id),
+      map((e) => e.export),
+    );
+    // Re-reading the row follows jobs that run in other processes.
+    const polled = interval(this.options.progressIntervalMs).pipe(switchMap(() => defer(() => from(this.exports.get(principal, id)))));
+    return merge(pushed, polled).pipe(
+      startWith(first),
+      // Pushed events and polled reads can arrive out of order: never let the stream go back.
+      filter(monotonic()),
+      takeWhile((view) => !FINAL_STATUSES.includes(view.status), true),
+      map((view) => ({ type: FINAL_STATUSES.includes(view.status) ? 'status' : 'progress', data: strip(view) })),
+    );
+  }
+
+  @Get(':id/confirm')
+  @ApiOperation({ summary: 'Confirmation link: a page whose button POSTs (a GET changes nothing)' })
+  @ApiProduces('text/html')
+  async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) _id: string): Promise<void> {
+    await this.beforeRoute('confirmPage', req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.type('html').send(confirmPage(req.originalUrl));
+  }
+
+  @Post(':id/confirm')
+  @UseGuards(new ExportRequestBodyGuard({ emptyForm: true }))
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
+  @ApiQuery({ name: 'token' })
+  async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<ExportView | string> {
+    await this.beforeRoute('confirm', req);
+    const view = await this.exports.confirm(id, token);
+    if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
+      res.type('html');
+      return confirmedPage();
     }
+    return view;
+  }
 
-    @Get()
-    @ApiOperation({ summary: "The account's exports, newest first" })
-    list(@Req() req: Request): Promise<ExportView[]> {
-      return this.exports.list(this.principal(req));
-    }
+  @Head(':id/download')
+  async head(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
+    await this.download(req, res, id, token, true);
+  }
 
-    // Declared before ':id', which would otherwise take the word as an id.
-    @Get('eligibility')
-    @ApiOperation({ summary: 'Whether the signed-in principal may request an export now; if not, why and from when' })
-    eligibility(@Req() req: Request): Promise<ExportEligibility> {
-      return this.exports.eligibility(this.principal(req));
-    }
+  @Get(':id/download')
+  @ApiOperation({ summary: 'Download the archive (supports Range)' })
+  @ApiQuery({ name: 'token' })
+  @ApiProduces('application/zip', 'application/json')
+  async get_download(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
+    await this.download(req, res, id, token, false);
+  }
 
-    @Get(':id')
-    @ApiOperation({ summary: 'One export, with a fresh download link when completed' })
-    @ApiParam({ name: 'id' })
-    get(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<ExportView> {
-      return this.exports.get(this.principal(req), id);
-    }
+  @Delete(':id')
+  @UseGuards(new ExportRequestBodyGuard())
+  @ApiOperation({ summary: 'Cancel an export, or delete a completed one early' })
+  async cancel(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<ExportView> {
+    await this.beforeRoute('cancel', req);
+    return this.exports.cancel(this.principal(req), id);
+  }
 
-    @Sse(':id/events')
-    @ApiOperation({ summary: 'Server-Sent Events: `progress` while processing, then one final `status`' })
-    async events(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<Observable<MessageEvent>> {
-      const principal = this.principal(req);
-      const first = await this.exports.get(principal, id);
-      const pushed = this.exports.events$.pipe(
-        filter((e) => e.exportId === first.id),
-        map((e) => e.export),
-      );
-      // Re-reading the row follows jobs that run in other processes.
-      const polled = interval(this.options.progressIntervalMs).pipe(switchMap(() => defer(() => from(this.exports.get(principal, id)))));
-      return merge(pushed, polled).pipe(
-        startWith(first),
-        // Pushed events and polled reads can arrive out of order: never let the stream go back.
-        filter(monotonic()),
-        takeWhile((view) => !FINAL_STATUSES.includes(view.status), true),
-        map((view) => ({ type: FINAL_STATUSES.includes(view.status) ? 'status' : 'progress', data: strip(view) })),
-      );
-    }
+  /**
+   * Runs before every route, with the route's name: throw (an `HttpException`, or one of the
+   * library's) to refuse it. A host's per-route rule goes here; it does nothing by default.
+   */
+  protected beforeRoute(_route: ExportRoute, _req: Request): void | Promise<void> {
+    return undefined;
+  }
 
-    @Get(':id/confirm')
-    @ApiOperation({ summary: 'Confirmation link: a page whose button POSTs (a GET changes nothing)' })
-    @ApiProduces('text/html')
-    confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) _id: string): void {
-      res.setHeader('Cache-Control', 'no-store');
-      res.setHeader('Referrer-Policy', 'no-referrer');
-      res.type('html').send(confirmPage(req.originalUrl));
-    }
-
-    @Post(':id/confirm')
-    @UseGuards(new ExportRequestBodyGuard({ emptyForm: true }))
-    @HttpCode(HttpStatus.OK)
-    @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
-    @ApiQuery({ name: 'token' })
-    async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<ExportView | string> {
-      const view = await this.exports.confirm(id, token);
-      if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
-        res.type('html');
-        return confirmedPage();
-      }
-      return view;
-    }
-
-    @Head(':id/download')
-    async head(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
-      await this.download(req, res, id, token, true);
-    }
-
-    @Get(':id/download')
-    @ApiOperation({ summary: 'Download the archive (supports Range)' })
-    @ApiQuery({ name: 'token' })
-    @ApiProduces('application/zip', 'application/json')
-    async get_download(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
-      await this.download(req, res, id, token, false);
-    }
-
-    @Delete(':id')
-    @UseGuards(new ExportRequestBodyGuard())
-    @ApiOperation({ summary: 'Cancel an export, or delete a completed one early' })
-    cancel(@Req() req: Request, @Param('id', ParseExportIdPipe) id: string): Promise<ExportView> {
-      return this.exports.cancel(this.principal(req), id);
-    }
-
-    async download(req: Request, res: Response, id: string, token: unknown, headOnly: boolean): Promise<void> {
-      // The service checks the principal (another account's is refused, even with the link).
-      const context = { principal: this.principal(req), ip: req.ip ?? null };
-      // The range is chosen once the archive is known: a stale If-Range sends the whole file.
-      const choose: ExportRangeChooser = (archive) => {
-        const ifRange = req.headers['if-range'];
-        return ifRange === undefined || ifRange === `"${archive.sha256}"` ? parseRange(req.headers.range, archive.size) : undefined;
-      };
-      let meta: ExportDownloadInfo;
-      let wanted: ReturnType<ExportRangeChooser>;
-      let download: ExportDownload | undefined;
-      if (headOnly) {
-        meta = await this.exports.describeDownload(id, token, context);
-        wanted = choose(meta);
-      } else {
-        // One call: the link checked, the export read, the download opened and counted before
-        // any header is set, so that a refusal answers in the error shape, not as an attachment.
-        try {
-          download = meta = await this.exports.openDownload(id, token, choose, context);
-        } catch (err) {
-          if (err instanceof ExportRangeNotSatisfiableException) res.setHeader('Content-Range', `bytes */${err.size}`);
-          throw err;
-        }
-        wanted = download.range;
-      }
-      res.setHeader('Accept-Ranges', 'bytes');
-      res.setHeader('ETag', `"${meta.sha256}"`);
-      res.setHeader('Content-Type', meta.contentType);
-      res.setHeader('Content-Disposition', contentDisposition(meta.fileName));
-      res.setHeader('Cache-Control', 'private, no-store');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.setHeader('Referrer-Policy', 'no-referrer');
-      if (wanted === 'unsatisfiable') {
-        res.setHeader('Content-Range', `bytes */${meta.size}`);
-        res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
-        return void res.end();
-      }
-      if (wanted) {
-        res.status(HttpStatus.PARTIAL_CONTENT);
-        res.setHeader('Content-Range', `bytes ${wanted.start}-${wanted.end}/${meta.size}`);
-        res.setHeader('Content-Length', String(wanted.end - wanted.start + 1));
-      } else {
-        res.status(HttpStatus.OK);
-        res.setHeader('Content-Length', String(meta.size));
-      }
-      if (!download) return void res.end();
+  /** GET and HEAD of a download link (one token check, one read of the export). */
+  protected async download(req: Request, res: Response, id: string, token: unknown, headOnly: boolean): Promise<void> {
+    await this.beforeRoute('download', req);
+    // The service checks the principal (another account's is refused, even with the link).
+    const context = { principal: this.principal(req), ip: req.ip ?? null };
+    // The range is chosen once the archive is known: a stale If-Range sends the whole file.
+    const choose: ExportRangeChooser = (archive) => {
+      const ifRange = req.headers['if-range'];
+      return ifRange === undefined || ifRange === `"${archive.sha256}"` ? parseRange(req.headers.range, archive.size) : undefined;
+    };
+    let meta: ExportDownloadInfo;
+    let wanted: ReturnType<ExportRangeChooser>;
+    let download: ExportDownload | undefined;
+    if (headOnly) {
+      meta = await this.exports.describeDownload(id, token, context);
+      wanted = choose(meta);
+    } else {
+      // One call: the link checked, the export read, the download opened and counted before
+      // any header is set, so that a refusal answers in the error shape, not as an attachment.
       try {
-        await pipeline(download.stream, res);
-      } catch {
-        // The client went away mid-download; it can resume with a Range request.
-        download.stream.destroy();
+        download = meta = await this.exports.openDownload(id, token, choose, context);
+      } catch (err) {
+        if (err instanceof ExportRangeNotSatisfiableException) res.setHeader('Content-Range', `bytes */${err.size}`);
+        throw err;
       }
+      wanted = download.range;
     }
-
-    principal(req: Request): ExportPrincipal | null {
-      const principal = this.options.principal(req);
-      return principal && typeof principal === 'object' ? principal : null;
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('ETag', `"${meta.sha256}"`);
+    res.setHeader('Content-Type', meta.contentType);
+    res.setHeader('Content-Disposition', contentDisposition(meta.fileName));
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    if (wanted === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${meta.size}`);
+      res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+      return void res.end();
+    }
+    if (wanted) {
+      res.status(HttpStatus.PARTIAL_CONTENT);
+      res.setHeader('Content-Range', `bytes ${wanted.start}-${wanted.end}/${meta.size}`);
+      res.setHeader('Content-Length', String(wanted.end - wanted.start + 1));
+    } else {
+      res.status(HttpStatus.OK);
+      res.setHeader('Content-Length', String(meta.size));
+    }
+    if (!download) return void res.end();
+    try {
+      await pipeline(download.stream, res);
+    } catch {
+      // The client went away mid-download; it can resume with a Range request.
+      download.stream.destroy();
     }
   }
-  return ExportController;
+
+  /** The request's principal, from the `principal` option's resolver; override to read it elsewhere. */
+  protected principal(req: Request): ExportPrincipal | null {
+    const principal = this.options.principal(req);
+    return principal && typeof principal === 'object' ? principal : null;
+  }
+}
+
+/**
+ * The built-in controller under `path`. A fresh class per module registration keeps route
+ * metadata off any shared class.
+ * @internal
+ */
+export function createExportController(path: string): Type<ExportController> {
+  @Controller(path)
+  class BuiltInExportController extends ExportController {}
+  return BuiltInExportController;
 }
 
 /** Events carry the view without a download link. */

@@ -108,6 +108,7 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
       ...(options.metadata?.imports ?? []),
     ],
     providers: options.metadata?.providers ?? [],
+    controllers: options.metadata?.controllers ?? [],
   })
     .overrideProvider(ExportClock)
     .useValue(options.clock ?? new ExportClock())
