@@ -117,6 +117,11 @@ async function main(): Promise<void> {
       throw new Error('the constructor-injected ExportService is not the one app.get() returns');
     }
     const dataSource = app.get(DataSource);
+    if (process.env.SMOKE_HTTP !== '0') {
+      // The `http` entry point (a base controller for hosts) resolves from the installed package.
+      const http = await import('nestjs-data-export/http');
+      if (typeof http.ExportController !== 'function') throw new Error('nestjs-data-export/http has no ExportController');
+    }
 
     const seed = await seedRows(dataSource);
     const requestedBy = 'smoke-user-a1';
