@@ -27,7 +27,7 @@ const f1 = (n: number): string => n.toFixed(1);
 
 function context(ctx: StageContext) {
   const dataSource = ctx.app.get(DataSource);
-  const category = ctx.app.get(ExportRegistry).getCategories()[0];
+  const category = ctx.app.get(ExportRegistry).getEntityCategories()[0];
   const select = { sql: ctx.declare.sql.replace(/^DECLARE \S+ NO SCROLL CURSOR FOR /, ''), parameters: ctx.declare.parameters };
   return { dataSource, category, select };
 }
@@ -35,7 +35,7 @@ function context(ctx: StageContext) {
 /** Opens the library's reader and reads one batch, so that the worker's query tap sees its DECLARE. */
 export async function captureCursorQuery(app: INestApplicationContext, accountId: string): Promise<undefined> {
   const dataSource = app.get(DataSource);
-  const category = app.get(ExportRegistry).getCategories()[0];
+  const category = app.get(ExportRegistry).getEntityCategories()[0];
   const reader = createEntitySource({ dataSource, subject: { accountId, userId: 'bench-user' }, filters: {}, batchSize: 1 });
   await reader.open();
   try {

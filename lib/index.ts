@@ -12,7 +12,7 @@ export { Redact, ExportField } from './metadata/redact.decorator';
 export type { RedactOptions, RedactFn, ExportFieldOptions } from './metadata/redact.decorator';
 
 export { ExportRegistry } from './metadata/export.registry';
-export type { ExportCategory, ExportFieldPlan } from './metadata/export-category.interface';
+export type { ExportCategory, ExportFieldInfo } from './metadata/export-category.interface';
 
 export { DataExport, DATA_EXPORT_ENTITIES } from './entities/data-export.entity';
 export { DataExportDownload } from './entities/data-export-download.entity';

@@ -1,4 +1,4 @@
-import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../metadata/export-category.interface';
+import type { ColumnMetadata, EntityCategory, ExportFieldPlan } from '../metadata/export-category.interface';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -72,7 +72,7 @@ function fieldSchema(field: ExportFieldPlan): JsonSchema {
  * fields are absent.
  * @internal
  */
-export function buildCategorySchema(category: ExportCategory): JsonSchema {
+export function buildCategorySchema(category: EntityCategory): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `schemas/${category.name}.schema.json`,

@@ -12,26 +12,39 @@ export type ResolvedScope =
   | { kind: 'fn'; fn: ExportScopeFn };
 
 /** One exported field of a category, in archive order. @publicApi */
-export interface ExportFieldPlan {
+export interface ExportFieldInfo {
   /** Property name: the key in the NDJSON rows. */
   readonly key: string;
-  readonly column: ColumnMetadata;
+  /** How the value is masked, when it is (`@Redact({ keep })`). */
   readonly mask?: { mode: 'last4' } | { mode: 'fn'; fn: RedactFn };
 }
 
 /**
- * One category of the archive, as the registry resolved it at boot.
+ * One category of the archive, as the registry resolved it at boot: what a host may show of it
+ * (a settings page listing what an export holds).
  * @publicApi
  */
 export interface ExportCategory {
   readonly name: string;
   readonly description?: string;
   readonly order: number;
+  /** Whether `since`/`until` filter the category (it has a timestamp). */
+  readonly filterable: boolean;
+  readonly fields: readonly ExportFieldInfo[];
+  /** Fields left out: by `@Redact()` or because their name means a credential. */
+  readonly omitted: readonly { key: string; reason: 'redact' | 'sensitive-name' }[];
+}
+
+/** A field of an entity category: its column too. @internal */
+export interface ExportFieldPlan extends ExportFieldInfo {
+  readonly column: ColumnMetadata;
+}
+
+/** A category of TypeORM entity rows: the plan the sources read it by. @internal */
+export interface EntityCategory extends ExportCategory {
   readonly target: Function;
   readonly metadata: EntityMetadata;
   readonly scope: ResolvedScope;
   readonly timestamp?: ColumnMetadata;
   readonly fields: readonly ExportFieldPlan[];
-  /** Columns left out: by `@Redact()` or because their name means a credential. */
-  readonly omitted: readonly { key: string; reason: 'redact' | 'sensitive-name' }[];
 }

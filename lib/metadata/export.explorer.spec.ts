@@ -58,7 +58,7 @@ async function expectBootRefusal(entities: Function[], message: string): Promise
   expect(err).toBeInstanceOf(ExportRegistryError);
   expect(err.name).toBe('ExportRegistryError');
   expect(err.message).toBe(message);
-  expect(registry.getCategories()).toEqual([]);
+  expect(registry.getEntityCategories()).toEqual([]);
 }
 
 /** A fresh `@Exportable` entity `name` with `id`, `teamId`, `createdAt` (and a `team_id`-named column). */
@@ -140,32 +140,32 @@ describe('ExportExplorer', () => {
       const { explorer, registry } = await explorerOf([Team, Ticket, Message, Webhook, AuditLog]);
       explorer.onModuleInit();
       expect(registry.getCategoryNames()).toEqual(['webhooks', 'messages', 'tickets']);
-      expect(registry.getCategory('tickets')).toMatchObject({ target: Ticket, description: 'Tickets', order: 2 });
-      expect(registry.getCategory('webhooks')!.order).toBe(0);
+      expect(registry.getEntityCategory('tickets')).toMatchObject({ target: Ticket, description: 'Tickets', order: 2 });
+      expect(registry.getEntityCategory('webhooks')!.order).toBe(0);
     });
 
     it('resolves a column, a relation path and a function scope, and the timestamp column', async () => {
       const { explorer, registry } = await explorerOf([Team, Ticket, Message, Webhook]);
       explorer.onModuleInit();
 
-      const tickets = registry.getCategory('tickets')!;
+      const tickets = registry.getEntityCategory('tickets')!;
       expect(tickets.scope).toMatchObject({ kind: 'column', column: { propertyPath: 'teamId' } });
       expect(tickets.timestamp?.propertyPath).toBe('createdAt');
 
-      const messages = registry.getCategory('messages')!;
+      const messages = registry.getEntityCategory('messages')!;
       expect(messages.scope).toMatchObject({ kind: 'relation', path: ['ticket'] });
       const scope = messages.scope as { column: { propertyPath: string; entityMetadata: { name: string } } };
       expect(scope.column.propertyPath).toBe('teamId');
       expect(scope.column.entityMetadata.name).toBe('Ticket');
       expect(messages.timestamp).toBeUndefined();
 
-      expect(registry.getCategory('webhooks')!.scope).toEqual({ kind: 'fn', fn: byFn });
+      expect(registry.getEntityCategory('webhooks')!.scope).toEqual({ kind: 'fn', fn: byFn });
     });
 
     it('plans the fields: masks, omissions by @Redact() and by name, opt-ins, a join column by its name', async () => {
       const { explorer, registry } = await explorerOf([Team, Ticket, Message]);
       explorer.onModuleInit();
-      const messages = registry.getCategory('messages')!;
+      const messages = registry.getEntityCategory('messages')!;
 
       expect(messages.fields.map((f) => [f.key, f.mask])).toEqual([
         ['id', undefined],
@@ -196,7 +196,7 @@ describe('ExportExplorer', () => {
         entityWith('ByDbName', { category: 'by-db-name', scope: 'owner_team', timestamp: 'createdAt' }),
       ]);
       explorer.onModuleInit();
-      expect(registry.getCategory('by-db-name')!.scope).toMatchObject({ kind: 'column', column: { propertyPath: 'ownerTeam' } });
+      expect(registry.getEntityCategory('by-db-name')!.scope).toMatchObject({ kind: 'column', column: { propertyPath: 'ownerTeam' } });
     });
 
     it('accepts every category name that is a safe file name, up to 64 characters', async () => {
@@ -318,7 +318,7 @@ describe('ExportExplorer', () => {
       it('accept a path of two relations ending in a column', async () => {
         const { explorer, registry } = await explorerOf([RpTeam, RpTicket, messageScopedBy('ticket.team.region')]);
         explorer.onModuleInit();
-        expect(registry.getCategory('messages')!.scope).toMatchObject({
+        expect(registry.getEntityCategory('messages')!.scope).toMatchObject({
           kind: 'relation',
           path: ['ticket', 'team'],
           column: { propertyPath: 'region' },
@@ -400,6 +400,6 @@ describe('ExportExplorer', () => {
     }
     const { explorer, registry } = await explorerOf([Person, Staff]);
     explorer.onModuleInit();
-    expect(registry.getCategories().map((c) => [c.name, c.target])).toEqual([['people', Person]]);
+    expect(registry.getEntityCategories().map((c) => [c.name, c.target])).toEqual([['people', Person]]);
   });
 });

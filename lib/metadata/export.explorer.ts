@@ -7,7 +7,7 @@ import { DataExport } from '../entities/data-export.entity';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
 import { ExportRegistry } from './export.registry';
 import type { ExportableOptions } from './exportable.decorator';
-import type { ColumnMetadata, ExportCategory, ExportFieldPlan, ResolvedScope } from './export-category.interface';
+import type { ColumnMetadata, EntityCategory, ExportFieldPlan, ResolvedScope } from './export-category.interface';
 import { isSensitiveName } from './sensitive-name.util';
 
 const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -43,9 +43,9 @@ export class ExportExplorer implements OnModuleInit {
     }
   }
 
-  explore(): ExportCategory[] {
+  explore(): EntityCategory[] {
     const seen = new Map<string, string>();
-    const categories: ExportCategory[] = [];
+    const categories: EntityCategory[] = [];
     for (const metadata of this.dataSource.entityMetadatas) {
       if (typeof metadata.target !== 'function') continue;
       const options = this.accessor.getExportable(metadata.target);
@@ -61,7 +61,7 @@ export class ExportExplorer implements OnModuleInit {
     return categories;
   }
 
-  private buildCategory(metadata: EntityMetadata, options: ExportableOptions): ExportCategory {
+  private buildCategory(metadata: EntityMetadata, options: ExportableOptions): EntityCategory {
     const entity = metadata.name;
     if (typeof options.category !== 'string' || !CATEGORY_NAME.test(options.category)) {
       throw new ExportRegistryError(ExportMessages.badCategoryName(entity, options.category));
@@ -81,6 +81,7 @@ export class ExportExplorer implements OnModuleInit {
       metadata,
       scope: this.resolveScope(metadata, options),
       timestamp,
+      filterable: timestamp !== undefined,
       ...this.planFields(metadata),
     };
   }
@@ -116,7 +117,7 @@ export class ExportExplorer implements OnModuleInit {
     return { kind: 'relation', path, column };
   }
 
-  private planFields(metadata: EntityMetadata): Pick<ExportCategory, 'fields' | 'omitted'> {
+  private planFields(metadata: EntityMetadata): Pick<EntityCategory, 'fields' | 'omitted'> {
     const target = metadata.target as Function;
     const decorated = new Set(this.accessor.getFieldKeys(target));
     for (const key of decorated) {
@@ -127,7 +128,7 @@ export class ExportExplorer implements OnModuleInit {
       }
     }
     const fields: ExportFieldPlan[] = [];
-    const omitted: ExportCategory['omitted'][number][] = [];
+    const omitted: EntityCategory['omitted'][number][] = [];
     for (const column of metadata.columns) {
       const key = fieldKey(column);
       const field = decorated.has(key) ? this.accessor.getField(target, key) : undefined;

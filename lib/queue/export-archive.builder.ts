@@ -12,7 +12,7 @@ import { ExportError } from '../common/export.error';
 import { describeFailure } from '../common/failure-reason.util';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
-import type { ExportCategory } from '../metadata/export-category.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
 import { ExportRegistry } from '../metadata/export.registry';
 import { ExportLinkSigner } from '../crypto/export-link.signer';
 import { ExportNotifier } from '../notifier/export.notifier';
@@ -182,7 +182,7 @@ export class ExportArchiveBuilder {
       let lastReport = 0;
       // Each batch records progress with a conditional update: it is also the heartbeat, and
       // finding the export no longer processing (cancelled) stops the run at this batch.
-      const onBatch = async (category: ExportCategory, rows: number): Promise<void> => {
+      const onBatch = async (category: EntityCategory, rows: number): Promise<void> => {
         run.signal.throwIfAborted();
         run.moved();
         done += rows;
@@ -268,8 +268,8 @@ export class ExportArchiveBuilder {
     }
   }
 
-  private selectCategories(row: DataExport): ExportCategory[] {
-    const all = this.registry.getCategories();
+  private selectCategories(row: DataExport): EntityCategory[] {
+    const all = this.registry.getEntityCategories();
     const wanted = row.filters?.categories;
     return wanted && wanted.length > 0 ? all.filter((c) => wanted.includes(c.name)) : [...all];
   }

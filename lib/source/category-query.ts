@@ -1,6 +1,6 @@
 import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { ExportFilters } from '../entities/data-export.entity';
-import type { ColumnMetadata, ExportCategory } from '../metadata/export-category.interface';
+import type { ColumnMetadata, EntityCategory } from '../metadata/export-category.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
 
 const ALIAS = 'x';
@@ -21,7 +21,7 @@ export class CategoryQuery {
   ) {}
 
   /** The scoped, filtered rows, selected and ordered; on `runner` (the snapshot's connection). */
-  select(category: ExportCategory, runner: QueryRunner): SelectQueryBuilder<ObjectLiteral> {
+  select(category: EntityCategory, runner: QueryRunner): SelectQueryBuilder<ObjectLiteral> {
     const qb = this.scoped(category, runner);
     qb.select([]);
     category.fields.forEach((f, i) => qb.addSelect(this.selectExpression(f.column), `f${i}`));
@@ -33,7 +33,7 @@ export class CategoryQuery {
   }
 
   /** The scoped, filtered rows, as the entity's query builder has them (for counts). */
-  scoped(category: ExportCategory, runner: QueryRunner): SelectQueryBuilder<ObjectLiteral> {
+  scoped(category: EntityCategory, runner: QueryRunner): SelectQueryBuilder<ObjectLiteral> {
     const qb = this.dataSource.createQueryBuilder(category.target, ALIAS, runner);
     // Before any join: TypeORM writes a joined entity's soft-delete condition into the join
     // when the join is added, so withDeleted() called later leaves it there. A sub-query that a

@@ -1,4 +1,4 @@
-import type { ExportCategory } from '../metadata/export-category.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
 
 /**
  * Bytes gathered before one write to the archive: sources hand over NDJSON in pieces of about
@@ -27,12 +27,12 @@ export interface NdjsonChunk {
  */
 export interface CategorySource {
   /** Rows the category will yield (the progress estimate). */
-  count(category: ExportCategory): Promise<number>;
+  count(category: EntityCategory): Promise<number>;
   /**
    * The category's rows as NDJSON, in a stable order. A consumer that stops early (`return`,
    * or a `for await` left by an exception) ends the read.
    */
-  ndjson(category: ExportCategory): AsyncIterable<NdjsonChunk>;
+  ndjson(category: EntityCategory): AsyncIterable<NdjsonChunk>;
 }
 
 /** Characters of serialized lines gathered into one chunk of bytes. */

@@ -1,6 +1,6 @@
 import type { DataSource, ObjectLiteral, QueryRunner } from 'typeorm';
 import type { ExportFilters } from '../entities/data-export.entity';
-import type { ExportCategory } from '../metadata/export-category.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
 import { CategoryQuery } from './category-query';
 import { CategorySource, NdjsonChunk, serializeLines } from './category-source';
@@ -77,17 +77,17 @@ export abstract class EntitySource implements CategorySource {
   }
 
   /** Rows the category will yield for this subject and filters. */
-  count(category: ExportCategory): Promise<number> {
+  count(category: EntityCategory): Promise<number> {
     return this.query.scoped(category, this.runner()).getCount();
   }
 
   /** The category's rows as NDJSON; by default the raw rows, serialized in the worker. */
-  ndjson(category: ExportCategory): AsyncIterable<NdjsonChunk> {
+  ndjson(category: EntityCategory): AsyncIterable<NdjsonChunk> {
     return serializeLines(this.rows(category), createLineSerializer(category, this.dataSource));
   }
 
   /** The category's rows as raw driver values keyed `f0…fn` (fields) and `k0…kn` (key), in key order. */
-  rows(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+  rows(category: EntityCategory): AsyncGenerator<ObjectLiteral[]> {
     return this.tracked(this.readRows(category));
   }
 
@@ -98,7 +98,7 @@ export abstract class EntitySource implements CategorySource {
   /** Starts the dialect's snapshot on the new connection. */
   protected abstract begin(runner: QueryRunner): Promise<void>;
   /** Reads the category's raw rows in batches of about `batchSize`. */
-  protected abstract readRows(category: ExportCategory): AsyncGenerator<ObjectLiteral[]>;
+  protected abstract readRows(category: EntityCategory): AsyncGenerator<ObjectLiteral[]>;
 
   /** Counts `source` as a read in progress until it ends or its consumer stops. */
   protected async *tracked<T>(source: AsyncIterable<T>): AsyncGenerator<T> {

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
-import type { ExportCategory } from '../metadata/export-category.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
 import { EntitySource } from './entity-source';
 
 /**
@@ -13,7 +13,7 @@ export class KeysetEntitySource extends EntitySource {
 
   protected async begin(_runner: QueryRunner): Promise<void> {}
 
-  protected async *readRows(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+  protected async *readRows(category: EntityCategory): AsyncGenerator<ObjectLiteral[]> {
     const keys = category.metadata.primaryColumns;
     let last: unknown[] | undefined;
     for (;;) {

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
 import { ExportProcessingError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
-import type { ExportCategory } from '../metadata/export-category.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
 import { EntitySource } from './entity-source';
 
 /**
@@ -20,7 +20,7 @@ export class MysqlEntitySource extends EntitySource {
     await runner.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
   }
 
-  protected async *readRows(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+  protected async *readRows(category: EntityCategory): AsyncGenerator<ObjectLiteral[]> {
     const [sql, params] = this.query.select(category, this.runner()).getQueryAndParameters();
     const stream: Readable = await this.runner().stream(sql, params);
     // A killed connection can leave the driver's stream silent forever: a watchdog abandons it

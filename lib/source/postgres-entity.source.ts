@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ObjectLiteral, QueryRunner } from 'typeorm';
-import type { ExportCategory } from '../metadata/export-category.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
 import { countLines, NdjsonChunk, serializeLines } from './category-source';
 import { CopyLineStep, joinCopyLines } from './copy-lines.util';
 import { CLOSE_TIMEOUT_MS, EntitySource } from './entity-source';
@@ -40,7 +40,7 @@ export class PostgresEntitySource extends EntitySource {
     await runner.query('SET LOCAL max_parallel_workers_per_gather = 0');
   }
 
-  override ndjson(category: ExportCategory): AsyncIterable<NdjsonChunk> {
+  override ndjson(category: EntityCategory): AsyncIterable<NdjsonChunk> {
     const copied = this.copyLines(category);
     if (copied) return countLines(copied);
     const { batches, line } = this.cursorLines(category);
@@ -51,7 +51,7 @@ export class PostgresEntitySource extends EntitySource {
    * The category's lines through `COPY`, as NDJSON bytes; `undefined` when its parameters cannot
    * be written as literals (COPY takes none) or PostgreSQL can write none of its fields.
    */
-  copyLines(category: ExportCategory): AsyncIterable<Buffer> | undefined {
+  copyLines(category: EntityCategory): AsyncIterable<Buffer> | undefined {
     const [sql, params] = this.query.select(category, this.runner()).getQueryAndParameters();
     const inlined = inlineParameters(sql, params, this.pgDateText());
     const plan = inlined === undefined ? undefined : postgresLinePlan(category, inlined);
@@ -64,7 +64,7 @@ export class PostgresEntitySource extends EntitySource {
    * line, its text around the fields the serializer writes, or (when it can write none) the
    * serializer over raw rows.
    */
-  cursorLines(category: ExportCategory): { batches: AsyncIterable<ObjectLiteral[]>; line: LineSerializer } {
+  cursorLines(category: EntityCategory): { batches: AsyncIterable<ObjectLiteral[]>; line: LineSerializer } {
     const [sql, params] = this.query.select(category, this.runner()).getQueryAndParameters();
     const plan = postgresLinePlan(category, sql);
     if (!plan) return { batches: this.tracked(this.cursor(sql, params)), line: createLineSerializer(category, this.dataSource) };
@@ -73,7 +73,7 @@ export class PostgresEntitySource extends EntitySource {
     return { batches, line: (row) => row.line as string };
   }
 
-  protected readRows(category: ExportCategory): AsyncGenerator<ObjectLiteral[]> {
+  protected readRows(category: EntityCategory): AsyncGenerator<ObjectLiteral[]> {
     return this.cursor(...this.query.select(category, this.runner()).getQueryAndParameters());
   }
 
@@ -83,7 +83,7 @@ export class PostgresEntitySource extends EntitySource {
    * from their text by the `pg` client's own type parsers (what a cursor's rows would hold) and
    * written by the serializer.
    */
-  private async *copyPartialLines(category: ExportCategory, plan: Extract<PostgresLinePlan, { whole: false }>): AsyncGenerator<Buffer> {
+  private async *copyPartialLines(category: EntityCategory, plan: Extract<PostgresLinePlan, { whole: false }>): AsyncGenerator<Buffer> {
     const client = this.pgClient();
     // The columns' types, for their parsers: a statement that plans the query and returns no row.
     const described = await client.query(this.logged(`SELECT * FROM (${plan.sql}) d LIMIT 0`));

@@ -1,5 +1,5 @@
 import type { LinePart } from './record.serializer';
-import type { ExportCategory, ExportFieldPlan } from '../metadata/export-category.interface';
+import type { EntityCategory, ExportFieldPlan } from '../metadata/export-category.interface';
 
 /**
  * How PostgreSQL writes a value: `string` through `to_json` (escaped), `literal` as its text
@@ -113,7 +113,7 @@ export type PostgresLinePlan =
  * the serializer.
  * @internal
  */
-export function postgresLinePlan(category: ExportCategory, selectSql: string): PostgresLinePlan | undefined {
+export function postgresLinePlan(category: EntityCategory, selectSql: string): PostgresLinePlan | undefined {
   if (category.fields.length === 0) return undefined;
   const utc = processIsUtc();
   const columns: string[] = [];

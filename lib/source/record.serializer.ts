@@ -1,5 +1,5 @@
 import type { DataSource, ObjectLiteral } from 'typeorm';
-import type { ColumnMetadata, ExportCategory, ExportFieldPlan } from '../metadata/export-category.interface';
+import type { ColumnMetadata, EntityCategory, ExportFieldPlan } from '../metadata/export-category.interface';
 
 /** Turns one raw driver row into one JSON line (no trailing newline). @internal */
 export type LineSerializer = (raw: ObjectLiteral) => string;
@@ -61,7 +61,7 @@ export function createFieldWriter(field: ExportFieldPlan, driver: DataSource['dr
  * only those fields are serialized here, the rest is joined as it came.
  * @internal
  */
-export function createLineSerializer(category: ExportCategory, dataSource: DataSource, parts?: readonly LinePart[]): LineSerializer {
+export function createLineSerializer(category: EntityCategory, dataSource: DataSource, parts?: readonly LinePart[]): LineSerializer {
   const { driver } = dataSource;
   const field = (i: number) => ({ key: `f${i}`, write: createFieldWriter(category.fields[i], driver) });
   // Each step appends its text, then the value under its key: written from the raw value, or as

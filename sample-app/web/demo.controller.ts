@@ -121,7 +121,7 @@ export class DemoController {
       name: c.name,
       label: categoryLabel(c.name),
       description: c.description ?? null,
-      filterable: c.timestamp !== undefined,
+      filterable: c.filterable,
       excluded: c.omitted.map((o) => ({ key: o.key, label: fieldLabel(o.key) })),
       masked: c.fields.filter((f) => f.mask).map((f) => ({ key: f.key, label: fieldLabel(f.key) })),
     }));

@@ -7,8 +7,9 @@
  * compares the paths.
  */
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
-import { DataExport, ExportCategory, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
+import { DataExport, Exportable, ExportPrincipal, ExportRegistry, ExportStatus, Redact } from 'nestjs-data-export';
 import type { ExportFilters } from '../../lib/entities/data-export.entity';
+import type { EntityCategory } from '../../lib/metadata/export-category.interface';
 import { createLineSerializer } from '../../lib/source/record.serializer';
 import { PostgresEntitySource } from '../../lib/source/postgres-entity.source';
 import { postgresLinePlan } from '../../lib/source/postgres-lines.util';
@@ -117,9 +118,9 @@ function rowsOf(n: number): Record<string, unknown>[] {
 
 describe('lines written by PostgreSQL', () => {
   let t: TestApp;
-  let typed: ExportCategory;
-  let mixed: ExportCategory;
-  let hybrid: ExportCategory;
+  let typed: EntityCategory;
+  let mixed: EntityCategory;
+  let hybrid: EntityCategory;
   // The comparisons read through sessions whose time zone is not UTC (+13:45), as a host's may be.
   let chatham: DataSource;
   const principal: ExportPrincipal = { userId: 'u-lines', accountId: ACCOUNT, role: 'owner' };
@@ -183,9 +184,9 @@ describe('lines written by PostgreSQL', () => {
       },
     } as never).initialize();
     const registry = t.app.get(ExportRegistry);
-    typed = registry.getCategory('typed')!;
-    mixed = registry.getCategory('mixed')!;
-    hybrid = registry.getCategory('hybrid')!;
+    typed = registry.getEntityCategory('typed')!;
+    mixed = registry.getEntityCategory('mixed')!;
+    hybrid = registry.getEntityCategory('hybrid')!;
   });
   afterAll(async () => {
     await chatham?.destroy();
@@ -197,7 +198,7 @@ describe('lines written by PostgreSQL', () => {
    * (`copied`, when the category takes that path), and the serializer over raw rows.
    */
   async function bothPaths(
-    category: ExportCategory,
+    category: EntityCategory,
     filters: ExportFilters = {},
     accountId = ACCOUNT,
   ): Promise<{ database: string[]; copied?: string[]; serializer: string[]; rawKeys: string[] }> {
