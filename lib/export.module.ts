@@ -1,6 +1,7 @@
 import { BullModule, BullModuleOptions, getSharedConfigToken } from '@nestjs/bull';
 import type { AdvancedSettings } from 'bull';
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ExportClock } from './common/export.clock';
 import { EXPORT_QUEUE } from './common/export.constants';
@@ -120,7 +121,8 @@ export class ExportModule extends ConfigurableModuleClass {
     return {
       module: ExportModule,
       global: extras.isGlobal,
-      imports: [optionsModule, queue],
+      // DiscoveryModule: the explorer finds `@Exporter()` providers in every module of the host.
+      imports: [optionsModule, queue, DiscoveryModule],
       controllers: extras.http ? [loadHttpController(extras.path)] : [],
       providers,
       // The resolved options too: a host's subclass of `ExportController` is built from them.

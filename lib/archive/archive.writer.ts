@@ -1,13 +1,13 @@
 import type { Writable } from 'node:stream';
 import type { DataExport } from '../entities/data-export.entity';
-import type { EntityCategory } from '../metadata/export-category.interface';
+import type { PlannedCategory } from '../metadata/export-category.interface';
 import type { CategorySource } from '../source/category-source';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 
 /** What a writer needs to build one archive. @internal */
 export interface ArchiveContext {
   readonly exportRow: DataExport;
-  readonly categories: readonly EntityCategory[];
+  readonly categories: readonly PlannedCategory[];
   /** Where each category's NDJSON comes from. */
   readonly source: CategorySource;
   /** Rows between two `onBatch` reports. */
@@ -20,9 +20,9 @@ export interface ArchiveContext {
    */
   readonly signal?: AbortSignal;
   /** Called when a category starts, so that a failure can name it. */
-  readonly onCategory?: (category: EntityCategory) => void;
+  readonly onCategory?: (category: PlannedCategory) => void;
   /** Called after each batch; may throw to stop the export (e.g. when it was cancelled). */
-  readonly onBatch: (category: EntityCategory, rows: number) => Promise<void>;
+  readonly onBatch: (category: PlannedCategory, rows: number) => Promise<void>;
 }
 
 /** Per-category result, as written to the manifest. @publicApi */
@@ -62,7 +62,7 @@ const NEWLINE = 0x0a;
  */
 export async function writeCategoryRows(
   ctx: ArchiveContext,
-  category: EntityCategory,
+  category: PlannedCategory,
   entry: ChunkedEntryWriter,
   separator: string,
   lineSuffix = '',

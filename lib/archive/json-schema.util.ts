@@ -1,4 +1,4 @@
-import type { ColumnMetadata, EntityCategory, ExportFieldPlan } from '../metadata/export-category.interface';
+import type { ColumnMetadata, EntityCategory, ExportFieldPlan, PlannedCategory } from '../metadata/export-category.interface';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -82,5 +82,24 @@ export function buildCategorySchema(category: EntityCategory): JsonSchema {
     properties: Object.fromEntries(category.fields.map((f) => [f.key, fieldSchema(f)])),
     required: category.fields.map((f) => f.key),
     additionalProperties: false,
+  };
+}
+
+/**
+ * JSON Schema (2020-12) of any category's rows: an entity's from its columns; an exporter's as
+ * it declared it, or as `learned` from the rows written (marked `"x-inferred": true`).
+ * `undefined` for an exporter without a declared schema, before its rows are written.
+ * @internal
+ */
+export function buildSchema(category: PlannedCategory, learned?: JsonSchema): JsonSchema | undefined {
+  if (category.kind === 'entity') return buildCategorySchema(category);
+  const body = category.schema ?? learned;
+  if (!body) return undefined;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: `schemas/${category.name}.schema.json`,
+    title: category.name,
+    ...(category.description ? { description: category.description } : {}),
+    ...body,
   };
 }

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
-import { buildCategorySchema } from './json-schema.util';
+import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
 import { ZipStreamWriter } from './zip-stream.writer';
 
@@ -30,9 +30,12 @@ export class ZipArchiveWriter extends ArchiveWriter {
     let open: ChunkedEntryWriter | undefined;
     try {
       await guard(zip.addBuffer('README.txt', Buffer.from(buildReadme(ctx), 'utf8'), date));
+      const addSchema = (name: string, schema: Record<string, unknown>) =>
+        guard(zip.addBuffer(`schemas/${name}.schema.json`, Buffer.from(`${JSON.stringify(schema, null, 2)}\n`, 'utf8'), date));
+      // Schemas known before the rows come first; an exporter's inferred one follows its rows.
       for (const category of ctx.categories) {
-        const schema = `${JSON.stringify(buildCategorySchema(category), null, 2)}\n`;
-        await guard(zip.addBuffer(`schemas/${category.name}.schema.json`, Buffer.from(schema, 'utf8'), date));
+        const schema = buildSchema(category);
+        if (schema) await addSchema(category.name, schema);
       }
       const summaries: ArchiveCategorySummary[] = [];
       for (const category of ctx.categories) {
@@ -50,6 +53,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
         const { bytes, sha256 } = await guard(entry.end());
         await guard(pumped);
         open = undefined;
+        if (!buildSchema(category)) await addSchema(category.name, buildSchema(category, ctx.source.learnedSchema?.(category)) ?? {});
         summaries.push({
           name: category.name,
           file,

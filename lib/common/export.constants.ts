@@ -18,6 +18,8 @@ export const EXPORT_SWEEP_JOB = 'sweep';
 
 /** Metadata key written by `@Exportable()`. */
 export const EXPORTABLE_METADATA = 'data-export:exportable';
+/** @internal */
+export const EXPORTER_METADATA = 'data-export:exporter';
 /** Class-level list of the property keys that carry field metadata. */
 export const EXPORT_FIELDS_METADATA = 'data-export:fields';
 /** Per-property field metadata written by `@Redact()` and `@ExportField()`. */

@@ -30,6 +30,16 @@ export const ExportMessages = {
 
   duplicateCategory: (category: string, first: string, second: string) =>
     `@Exportable category "${category}" is used by both ${first} and ${second}. Give each entity its own category.`,
+  exporterBadName: (className: string, category: unknown) =>
+    `@Exporter on ${className} has an invalid category ${describe(category)}. Use lowercase letters, digits, "-" and "_" (it becomes a file name).`,
+  exporterDuplicate: (category: string, first: string, second: string) =>
+    `Category "${category}" is used by both ${first} and ${second}. Give the @Exporter its own category name.`,
+  exporterNoRows: (className: string) =>
+    `@Exporter ${className} has no rows(subject, filters) method. Implement CategoryExporter: rows() returns an async iterable of the subject's rows.`,
+  exporterNotStatic: (className: string) =>
+    `@Exporter ${className} is request-scoped (or depends on a request-scoped provider). Exports run outside any request: make it a singleton provider.`,
+  exporterBadSchema: (className: string) =>
+    `@Exporter ${className} option "schema" must be a JSON Schema object (of one row), or be left out to infer it from the rows.`,
   badCategoryName: (entity: string, category: unknown) =>
     `@Exportable on ${entity} has an invalid category ${describe(category)}. Use lowercase letters, digits, "-" and "_" (it becomes a file name).`,
   unknownScopeColumn: (entity: string, scope: string) =>

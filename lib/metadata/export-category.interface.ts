@@ -1,6 +1,7 @@
 import type { EntityMetadata } from 'typeorm';
 import type { ExportScopeFn } from './exportable.decorator';
 import type { RedactFn } from './redact.decorator';
+import type { CategoryExporter, ExporterFieldOptions } from './exporter.decorator';
 
 /** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -42,9 +43,24 @@ export interface ExportFieldPlan extends ExportFieldInfo {
 
 /** A category of TypeORM entity rows: the plan the sources read it by. @internal */
 export interface EntityCategory extends ExportCategory {
+  readonly kind: 'entity';
   readonly target: Function;
   readonly metadata: EntityMetadata;
   readonly scope: ResolvedScope;
   readonly timestamp?: ColumnMetadata;
   readonly fields: readonly ExportFieldPlan[];
 }
+
+/** A category whose rows come from an `@Exporter()` provider. @internal */
+export interface ExporterCategory extends ExportCategory {
+  readonly kind: 'exporter';
+  /** The provider's class, for messages. */
+  readonly className: string;
+  readonly exporter: CategoryExporter<object>;
+  /** The declared JSON Schema of a row; without one, it is inferred from the rows written. */
+  readonly schema?: Readonly<Record<string, unknown>>;
+  readonly fieldOptions: Readonly<Record<string, ExporterFieldOptions>>;
+}
+
+/** Every category an export reads: entity rows, or an exporter's. @internal */
+export type PlannedCategory = EntityCategory | ExporterCategory;

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import type { DataSource, EntityMetadata } from 'typeorm';
 import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
@@ -7,7 +8,10 @@ import { DataExport } from '../entities/data-export.entity';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
 import { ExportRegistry } from './export.registry';
 import type { ExportableOptions } from './exportable.decorator';
-import type { ColumnMetadata, EntityCategory, ExportFieldPlan, ResolvedScope } from './export-category.interface';
+import { EXPORTER_METADATA } from '../common/export.constants';
+import type { ColumnMetadata, EntityCategory, ExporterCategory, ExportFieldPlan, PlannedCategory, ResolvedScope } from './export-category.interface';
+import type { ExporterMetadata } from './exporter.decorator';
+import { planExporterCategory } from './exporter-category.util';
 import { isSensitiveName } from './sensitive-name.util';
 
 const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -25,6 +29,7 @@ export class ExportExplorer implements OnModuleInit {
     @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly accessor: ExportMetadataAccessor,
     private readonly registry: ExportRegistry,
+    @Optional() private readonly discovery?: DiscoveryService,
   ) {}
 
   onModuleInit(): void {
@@ -32,7 +37,7 @@ export class ExportExplorer implements OnModuleInit {
       throw new ExportRegistryError(ExportMessages.missingDataExportEntity());
     }
     const categories = this.explore();
-    this.registry.setCategories(categories);
+    this.registry.setCategories(this.withExporters(categories));
     const bySensitiveName = categories.flatMap((c) =>
       c.omitted.filter((o) => o.reason === 'sensitive-name').map((o) => `${c.metadata.name}.${o.key}`),
     );
@@ -61,6 +66,28 @@ export class ExportExplorer implements OnModuleInit {
     return categories;
   }
 
+  /**
+   * The entity categories and every `@Exporter()` provider of the application (any module), with
+   * no category name used twice.
+   */
+  private withExporters(entities: EntityCategory[]): PlannedCategory[] {
+    const owners = new Map<string, string>(entities.map((c) => [c.name, c.metadata.name]));
+    const exporters: ExporterCategory[] = [];
+    for (const wrapper of this.discovery?.getProviders() ?? []) {
+      const type = wrapper.metatype;
+      const meta: ExporterMetadata | undefined = typeof type === 'function' ? Reflect.getMetadata(EXPORTER_METADATA, type) : undefined;
+      if (!meta) continue;
+      const className = (type as Function).name || String(wrapper.token);
+      if (!wrapper.isDependencyTreeStatic()) throw new ExportRegistryError(ExportMessages.exporterNotStatic(className));
+      const category = planExporterCategory(meta, wrapper.instance, className);
+      const first = owners.get(category.name);
+      if (first) throw new ExportRegistryError(ExportMessages.exporterDuplicate(category.name, first, className));
+      owners.set(category.name, className);
+      exporters.push(category);
+    }
+    return [...entities, ...exporters];
+  }
+
   private buildCategory(metadata: EntityMetadata, options: ExportableOptions): EntityCategory {
     const entity = metadata.name;
     if (typeof options.category !== 'string' || !CATEGORY_NAME.test(options.category)) {
@@ -74,6 +101,7 @@ export class ExportExplorer implements OnModuleInit {
       throw new ExportRegistryError(ExportMessages.unknownTimestamp(entity, options.timestamp));
     }
     return {
+      kind: 'entity',
       name: options.category,
       description: options.description,
       order: options.order ?? 0,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityCategory, ExportCategory } from './export-category.interface';
+import type { EntityCategory, ExportCategory, PlannedCategory } from './export-category.interface';
 
 /**
  * Read-only view of every category the export knows, in archive order. Filled at boot by the
@@ -8,7 +8,7 @@ import type { EntityCategory, ExportCategory } from './export-category.interface
  */
 @Injectable()
 export class ExportRegistry {
-  private categories: EntityCategory[] = [];
+  private categories: PlannedCategory[] = [];
 
   /** Every category, ordered by `order` then name. */
   getCategories(): readonly ExportCategory[] {
@@ -16,25 +16,30 @@ export class ExportRegistry {
   }
 
   getCategory(name: string): ExportCategory | undefined {
-    return this.getEntityCategory(name);
+    return this.categories.find((c) => c.name === name);
   }
 
   getCategoryNames(): string[] {
     return this.categories.map((c) => c.name);
   }
 
-  /** @internal Every category with the plan its rows are read by. */
-  getEntityCategories(): readonly EntityCategory[] {
+  /** @internal Every category with the plan its rows are read by, in archive order. */
+  getPlannedCategories(): readonly PlannedCategory[] {
     return this.categories;
+  }
+
+  /** @internal The categories of entity rows. */
+  getEntityCategories(): EntityCategory[] {
+    return this.categories.filter((c): c is EntityCategory => c.kind === 'entity');
   }
 
   /** @internal */
   getEntityCategory(name: string): EntityCategory | undefined {
-    return this.categories.find((c) => c.name === name);
+    return this.getEntityCategories().find((c) => c.name === name);
   }
 
   /** @internal */
-  setCategories(categories: EntityCategory[]): void {
+  setCategories(categories: PlannedCategory[]): void {
     this.categories = [...categories].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
   }
 }

@@ -12,13 +12,14 @@ import { ExportError } from '../common/export.error';
 import { describeFailure } from '../common/failure-reason.util';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
-import type { EntityCategory } from '../metadata/export-category.interface';
+import type { PlannedCategory } from '../metadata/export-category.interface';
 import { ExportRegistry } from '../metadata/export.registry';
 import { ExportLinkSigner } from '../crypto/export-link.signer';
 import { ExportNotifier } from '../notifier/export.notifier';
 import { requesterOf, toExportView } from '../lifecycle/export-view.util';
 import { ExportEvents } from '../lifecycle/export-events';
 import { createEntitySource } from '../source/create-entity-source';
+import { ExportSource } from '../source/export-source';
 import { notifySafely } from '../common/notify-safely.util';
 import { ExportStore } from '../lifecycle/export.store';
 import { ArchiveStore, ArchiveUpload } from '../storage/archive.store';
@@ -155,14 +156,17 @@ export class ExportArchiveBuilder {
     run: ExportRun,
   ): Promise<void> {
     const categories = this.selectCategories(row);
-    const source = createEntitySource({
+    const subject = { accountId: row.accountId, userId: row.requestedBy };
+    const filters = row.filters ?? {};
+    const entities = createEntitySource({
       dataSource: this.dataSource,
-      subject: { accountId: row.accountId, userId: row.requestedBy },
-      filters: row.filters ?? {},
+      subject,
+      filters,
       batchSize: this.options.batchSize,
       // The source's own watchdog (which names the category) acts before the run's.
       stallTimeoutMs: Math.floor((this.options.stallTimeoutMs * 3) / 4),
     });
+    const source = new ExportSource(entities, subject, filters);
     // The run's fencing token: every update below applies only while the row still holds it.
     const fence = { storageKey };
     let failed = true;
@@ -182,7 +186,7 @@ export class ExportArchiveBuilder {
       let lastReport = 0;
       // Each batch records progress with a conditional update: it is also the heartbeat, and
       // finding the export no longer processing (cancelled) stops the run at this batch.
-      const onBatch = async (category: EntityCategory, rows: number): Promise<void> => {
+      const onBatch = async (category: PlannedCategory, rows: number): Promise<void> => {
         run.signal.throwIfAborted();
         run.moved();
         done += rows;
@@ -268,8 +272,8 @@ export class ExportArchiveBuilder {
     }
   }
 
-  private selectCategories(row: DataExport): EntityCategory[] {
-    const all = this.registry.getEntityCategories();
+  private selectCategories(row: DataExport): PlannedCategory[] {
+    const all = this.registry.getPlannedCategories();
     const wanted = row.filters?.categories;
     return wanted && wanted.length > 0 ? all.filter((c) => wanted.includes(c.name)) : [...all];
   }

@@ -1,4 +1,4 @@
-import type { EntityCategory } from '../metadata/export-category.interface';
+import type { PlannedCategory } from '../metadata/export-category.interface';
 
 /**
  * Bytes gathered before one write to the archive: sources hand over NDJSON in pieces of about
@@ -27,12 +27,17 @@ export interface NdjsonChunk {
  */
 export interface CategorySource {
   /** Rows the category will yield (the progress estimate). */
-  count(category: EntityCategory): Promise<number>;
+  count(category: PlannedCategory): Promise<number>;
   /**
    * The category's rows as NDJSON, in a stable order. A consumer that stops early (`return`,
    * or a `for await` left by an exception) ends the read.
    */
-  ndjson(category: EntityCategory): AsyncIterable<NdjsonChunk>;
+  ndjson(category: PlannedCategory): AsyncIterable<NdjsonChunk>;
+  /**
+   * The JSON Schema of a category's rows that the source learned while reading them (an
+   * exporter without a declared schema); `undefined` when the category's own schema applies.
+   */
+  learnedSchema?(category: PlannedCategory): Record<string, unknown> | undefined;
 }
 
 /** Characters of serialized lines gathered into one chunk of bytes. */

@@ -3,7 +3,7 @@ import type { ExportFilters } from '../entities/data-export.entity';
 import type { EntityCategory } from '../metadata/export-category.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
 import { CategoryQuery } from './category-query';
-import { CategorySource, NdjsonChunk, serializeLines } from './category-source';
+import { NdjsonChunk, serializeLines } from './category-source';
 import { createLineSerializer } from './record.serializer';
 import { withTimeout } from '../common/timeout.util';
 
@@ -34,7 +34,7 @@ export interface EntitySourceOptions {
  * behind it.
  * @internal
  */
-export abstract class EntitySource implements CategorySource {
+export abstract class EntitySource {
   readonly batchSize: number;
   protected readonly dataSource: DataSource;
   protected readonly query: CategoryQuery;
