@@ -10,7 +10,7 @@ export { Exportable } from './metadata/exportable.decorator';
 export type { ExportableOptions, ExportScopeFn } from './metadata/exportable.decorator';
 export { Redact, ExportField } from './metadata/redact.decorator';
 export { Exporter } from './metadata/exporter.decorator';
-export type { CategoryExporter, ExporterOptions, ExporterFieldOptions, ExporterFilters } from './metadata/exporter.decorator';
+export type { CategoryExporter, ExporterOptions, ExporterFilters } from './metadata/exporter.decorator';
 export type { RedactOptions, RedactFn, ExportFieldOptions } from './metadata/redact.decorator';
 
 export { ExportRegistry } from './metadata/export.registry';

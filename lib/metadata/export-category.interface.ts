@@ -1,7 +1,7 @@
 import type { EntityMetadata } from 'typeorm';
 import type { ExportScopeFn } from './exportable.decorator';
-import type { RedactFn } from './redact.decorator';
-import type { CategoryExporter, ExporterFieldOptions } from './exporter.decorator';
+import type { ExportFieldMetadata, RedactFn } from './redact.decorator';
+import type { CategoryExporter } from './exporter.decorator';
 
 /** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -59,7 +59,8 @@ export interface ExporterCategory extends ExportCategory {
   readonly exporter: CategoryExporter<object>;
   /** The declared JSON Schema of a row; without one, it is inferred from the rows written. */
   readonly schema?: Readonly<Record<string, unknown>>;
-  readonly fieldOptions: Readonly<Record<string, ExporterFieldOptions>>;
+  /** Each named field's rules: redaction, and whether a credential-like name is exported. */
+  readonly fieldRules: Readonly<Record<string, ExportFieldMetadata>>;
 }
 
 /** Every category an export reads: entity rows, or an exporter's. @internal */

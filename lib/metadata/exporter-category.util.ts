@@ -2,6 +2,7 @@ import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import type { ExporterCategory, ExportFieldInfo } from './export-category.interface';
 import type { CategoryExporter, ExporterMetadata } from './exporter.decorator';
+import type { ExportFieldMetadata } from './redact.decorator';
 import { isSensitiveName } from './sensitive-name.util';
 
 const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -22,17 +23,15 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
   if (schema !== undefined && (schema === null || typeof schema !== 'object' || Array.isArray(schema))) {
     throw new ExportRegistryError(ExportMessages.exporterBadSchema(className));
   }
-  const fieldOptions = meta.fields ?? {};
+  const fieldRules = exporterFieldRules(meta);
   const properties = schema && typeof schema.properties === 'object' && schema.properties !== null ? Object.keys(schema.properties) : [];
-  const keys = [...new Set([...properties, ...Object.keys(fieldOptions)])];
   const fields: ExportFieldInfo[] = [];
   const omitted: ExporterCategory['omitted'][number][] = [];
-  for (const key of keys) {
-    const options = fieldOptions[key];
-    if (options?.redact === true) omitted.push({ key, reason: 'redact' });
-    else if (options?.redact === 'last4') fields.push({ key, mask: { mode: 'last4' } });
-    else if (typeof options?.redact === 'function') fields.push({ key, mask: { mode: 'fn', fn: options.redact } });
-    else if (options?.sensitive !== false && isSensitiveName(key)) omitted.push({ key, reason: 'sensitive-name' });
+  for (const key of [...new Set([...properties, ...Object.keys(fieldRules)])]) {
+    const { redact, allowSensitiveName } = fieldRules[key] ?? {};
+    if (redact?.mode === 'omit') omitted.push({ key, reason: 'redact' });
+    else if (redact) fields.push({ key, mask: redact });
+    else if (!allowSensitiveName && isSensitiveName(key)) omitted.push({ key, reason: 'sensitive-name' });
     else fields.push({ key });
   }
   return {
@@ -47,6 +46,20 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
     className,
     exporter,
     schema,
-    fieldOptions,
+    fieldRules,
   };
+}
+
+/** The `redact` and `fields` options as one rule per named field, as the field decorators store them. */
+function exporterFieldRules(meta: ExporterMetadata): Record<string, ExportFieldMetadata> {
+  const rules: Record<string, ExportFieldMetadata> = {};
+  for (const [key, option] of Object.entries(meta.redact ?? {})) {
+    const redact: ExportFieldMetadata['redact'] =
+      option === true ? { mode: 'omit' } : 'keep' in option ? { mode: 'last4' } : { mode: 'fn', fn: option.with };
+    rules[key] = { ...rules[key], redact };
+  }
+  for (const [key, option] of Object.entries(meta.fields ?? {})) {
+    rules[key] = { ...rules[key], allowSensitiveName: option?.sensitive === false };
+  }
+  return rules;
 }

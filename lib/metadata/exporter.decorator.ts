@@ -1,6 +1,7 @@
 import { Injectable, SetMetadata } from '@nestjs/common';
 import { EXPORTER_METADATA } from '../common/export.constants';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
+import type { ExportFieldOptions, RedactOptions } from './redact.decorator';
 
 /** The filters of the export, as an exporter receives them. @publicApi */
 export interface ExporterFilters {
@@ -28,17 +29,6 @@ export interface CategoryExporter<Row extends object = Record<string, unknown>> 
   count?(subject: ExportSubject, filters: ExporterFilters): Promise<number> | number;
 }
 
-/** How one field of an exporter's rows is written. @publicApi */
-export interface ExporterFieldOptions {
-  /**
-   * `true` leaves the field out; `'last4'` keeps "…" and its last four characters; a function
-   * replaces the value with what it returns.
-   */
-  readonly redact?: true | 'last4' | ((value: unknown) => unknown);
-  /** `false` exports a field whose name reads like a credential (left out by default). */
-  readonly sensitive?: false;
-}
-
 /** Options of `@Exporter()`. @publicApi */
 export interface ExporterOptions {
   /** Shown in the manifest and README. */
@@ -53,8 +43,17 @@ export interface ExporterOptions {
    * (the JSON types each field had) and says so (`"x-inferred": true`).
    */
   readonly schema?: Record<string, unknown>;
-  /** Per field: left out, masked, or a credential-like name exported on purpose. */
-  readonly fields?: Readonly<Record<string, ExporterFieldOptions>>;
+  /**
+   * Fields kept out or masked, as `@Redact()` does for a column: `true` leaves the field out,
+   * `{ keep: 'last4' }` keeps "…" and its last four characters, `{ with: fn }` shows what `fn`
+   * returns. A masked field is exported masked even when its name reads like a credential.
+   */
+  readonly redact?: Readonly<Record<string, true | RedactOptions>>;
+  /**
+   * Per-field settings that are not redaction, as `@ExportField()` gives a column:
+   * `{ sensitive: false }` exports a field whose name reads like a credential.
+   */
+  readonly fields?: Readonly<Record<string, ExportFieldOptions>>;
 }
 
 /** What `@Exporter()` records on the class. @internal */

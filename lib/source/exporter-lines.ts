@@ -49,16 +49,15 @@ export class ExporterRowWriter {
 
   line(row: object): string {
     const out: Record<string, unknown> = {};
-    const options = this.category.fieldOptions;
+    const rules = this.category.fieldRules;
     for (const key of Object.keys(row)) {
-      const field = options[key];
-      if (field?.redact === true) continue;
-      const masked = field?.redact !== undefined;
+      const { redact, allowSensitiveName } = rules[key] ?? {};
+      if (redact?.mode === 'omit') continue;
       // A field given a mask is exported masked, whatever its name.
-      if (!masked && field?.sensitive !== false && isSensitiveName(key)) continue;
+      if (!redact && !allowSensitiveName && isSensitiveName(key)) continue;
       let value = (row as Record<string, unknown>)[key];
-      if (field?.redact === 'last4') value = maskLast4(value instanceof Date ? value.toISOString() : value);
-      else if (typeof field?.redact === 'function') value = field.redact(value);
+      if (redact?.mode === 'last4') value = maskLast4(value instanceof Date ? value.toISOString() : value);
+      else if (redact?.mode === 'fn') value = redact.fn(value);
       out[key] = value === undefined ? null : value;
     }
     if (!this.category.schema) this.learn(out);

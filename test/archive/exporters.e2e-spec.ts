@@ -58,7 +58,7 @@ class Ledger {
     type: 'object',
     properties: { id: { type: 'string' }, amountCents: { type: 'string' }, issuedAt: { type: 'string', format: 'date-time' } },
   },
-  fields: { cardNumber: { redact: 'last4' }, internalNote: { redact: true } },
+  redact: { cardNumber: { keep: 'last4' }, internalNote: true },
 })
 class BillingExporter implements CategoryExporter {
   constructor(private readonly ledger: Ledger) {}
@@ -73,12 +73,15 @@ class BillingExporter implements CategoryExporter {
   }
 }
 
-/** An exporter in a module of its own, without a schema: the schema is inferred from its rows. */
-@Exporter('usage')
+/**
+ * An exporter in a module of its own, without a schema (inferred from its rows), with a mask
+ * function and a credential-like name that is not a secret.
+ */
+@Exporter('usage', { redact: { accountId: { with: (v) => String(v).toUpperCase() } }, fields: { tokenCount: { sensitive: false } } })
 class UsageExporter implements CategoryExporter {
   async *rows(subject: ExportSubject) {
     for (let day = 1; day <= 40; day++) {
-      yield { accountId: subject.accountId, day, seats: day % 3 === 0 ? null : day * 1.5, active: day % 2 === 0, sessionToken: 'hidden' };
+      yield { accountId: subject.accountId, day, seats: day % 3 === 0 ? null : day * 1.5, active: day % 2 === 0, sessionToken: 'hidden', tokenCount: day };
     }
   }
 }
@@ -124,7 +127,7 @@ describe.each(DATABASES)('custom exporters on %s', (db) => {
 
     const usage = parseNdjson(files.get('usage.ndjson')!);
     expect(usage).toHaveLength(40);
-    expect(usage[2]).toEqual({ accountId: TEAM_A, day: 3, seats: null, active: false });
+    expect(usage[2]).toEqual({ accountId: TEAM_A.toUpperCase(), day: 3, seats: null, active: false, tokenCount: 3 });
 
     const manifest = JSON.parse(files.get('manifest.json')!.toString());
     const entry = manifest.categories.find((c: { name: string }) => c.name === 'billing');
@@ -140,7 +143,7 @@ describe.each(DATABASES)('custom exporters on %s', (db) => {
     expect(inferred).toMatchObject({
       title: 'usage',
       'x-inferred': true,
-      properties: { accountId: { type: 'string' }, day: { type: 'integer' }, seats: { type: ['null', 'number'] }, active: { type: 'boolean' } },
+      properties: { accountId: { type: 'string' }, day: { type: 'integer' }, seats: { type: ['null', 'number'] }, active: { type: 'boolean' }, tokenCount: { type: 'integer' } },
     });
     expect(Object.keys(inferred.properties)).not.toContain('sessionToken');
   });
