@@ -50,6 +50,8 @@ export interface BenchArgs {
   encryption?: boolean;
   /** Give the body column an identity transformer: PostgreSQL writes the rest of each line, the serializer the body. */
   transformer: boolean;
+  /** `--exporter N`: measure a custom exporter's export of N rows (against 10,000) instead. */
+  exporterRows?: number;
 }
 
 const HELP = `npm run bench -- [options]
@@ -68,7 +70,9 @@ const HELP = `npm run bench -- [options]
   --transformer     give the body column an identity column transformer: PostgreSQL writes the rest of
                     each line and the library's serializer the body, in Node (same bytes)
   --ts-node         run the worker under ts-node (adds ~100 MB of RSS: the TypeScript compiler)
-  --keep            keep the archives and their temporary directory (printed)`;
+  --keep            keep the archives and their temporary directory (printed)
+  --exporter N      instead: a custom exporter's export of N generated rows against one of 10,000,
+                    each in a fresh process; peak RSS, wall time and CPU`;
 
 /** Parses `process.argv`; numbers accept `_` and `k`/`m` suffixes (`--rows 1m`). */
 export function parseArgs(argv: string[]): BenchArgs {
@@ -97,6 +101,9 @@ export function parseArgs(argv: string[]): BenchArgs {
     const [flag, inline] = argv[i].split('=', 2);
     const value = (): string | undefined => inline ?? argv[++i];
     switch (flag) {
+      case '--exporter':
+        args.exporterRows = num('--exporter', value());
+        break;
       case '--rows':
         args.sizes = [num(flag, value())];
         break;

@@ -440,6 +440,11 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ` +
       `PostgreSQL ${version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
+  if (args.exporterRows !== undefined) {
+    const { runExporterMemory } = await import('./exporter-memory');
+    log(await runExporterMemory(args.exporterRows, log));
+    return;
+  }
   for (const size of args.sizes) {
     const line = await benchSize(size, args);
     log(line);
