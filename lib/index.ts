@@ -1,13 +1,14 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
 export { EXPORT_QUEUE, EXPORT_FORMAT_VERSION } from './common/export.constants';
-export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory } from './options/export-module-options.interface';
+export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions } from './options/export-module-options.interface';
+export type { ExportAbout, ExportNotIncluded } from './interfaces/export-about.interface';
 export type { ExportModuleAsyncOptions } from './export.module-definition';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
 export type { Duration } from './common/duration.util';
 
-export { Exportable } from './metadata/exportable.decorator';
-export type { ExportableOptions, ExportScopeFn } from './metadata/exportable.decorator';
+export { Exportable, ExportExcluded } from './metadata/exportable.decorator';
+export type { ExportableOptions, ExportScopeFn, ExportExcludedOptions } from './metadata/exportable.decorator';
 export { Redact, ExportField } from './metadata/redact.decorator';
 export { Exporter } from './metadata/exporter.decorator';
 export type { CategoryExporter, ExporterOptions, ExporterFilters } from './metadata/exporter.decorator';

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { DataExport } from '../entities/data-export.entity';
+import type { ExportAbout, ExportNotIncluded } from '../interfaces/export-about.interface';
 import type { PlannedCategory } from '../metadata/export-category.interface';
 import type { CategorySource } from '../source/category-source';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
@@ -23,6 +24,21 @@ export interface ArchiveContext {
   readonly onCategory?: (category: PlannedCategory) => void;
   /** Called after each batch; may throw to stop the export (e.g. when it was cancelled). */
   readonly onBatch: (category: PlannedCategory, rows: number) => Promise<void>;
+  /** What the archive leaves out, for "What is not included". */
+  readonly notIncluded: ArchiveNotIncluded;
+  /** The module's `about`, for categories that do not say their own. */
+  readonly about: ExportAbout;
+}
+
+/** "What is not included": the registry's, with the categories the request did not ask for. @internal */
+export interface ArchiveNotIncluded extends ExportNotIncluded {
+  readonly notRequested: readonly string[];
+}
+
+/** A category's `about`, over the module's; `undefined` when neither says anything. @internal */
+export function aboutOf(ctx: ArchiveContext, category: PlannedCategory): ExportAbout | undefined {
+  const about = { ...ctx.about, ...category.about };
+  return Object.keys(about).length > 0 ? about : undefined;
 }
 
 /** Per-category result, as written to the manifest. @publicApi */
@@ -34,6 +50,10 @@ export interface ArchiveCategorySummary {
   bytes: number;
   sha256: string;
   schema?: string;
+  /** `complete`: every row of the category is in the archive. */
+  status: 'complete';
+  /** Purpose, recipients, retention and source (GDPR Article 15), when known. */
+  about?: ExportAbout;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ArchiveContext } from './archive.writer';
+import { aboutOf, ArchiveContext } from './archive.writer';
 
 /** The archive's README.txt: what it holds and how to handle it safely. @internal */
 export function buildReadme(ctx: ArchiveContext): string {
@@ -28,6 +28,39 @@ export function buildReadme(ctx: ArchiveContext): string {
     'Handle with care: this archive holds personal data. Store it encrypted, share it only',
     'with people entitled to it, and delete it when you no longer need it.',
     '',
+    ...aboutSection(ctx),
+    ...notIncludedSection(ctx),
   ];
   return lines.join('\n');
+}
+
+/** "About this data": purpose, recipients, retention and source of each category that has them. */
+function aboutSection(ctx: ArchiveContext): string[] {
+  const blocks = ctx.categories.flatMap((c) => {
+    const about = aboutOf(ctx, c);
+    if (!about) return [];
+    return [
+      `  ${c.name}`,
+      ...(about.purpose ? [`    Purpose:    ${about.purpose}`] : []),
+      ...(about.recipients?.length ? [`    Recipients: ${about.recipients.join('; ')}`] : []),
+      ...(about.retention ? [`    Retention:  ${about.retention}`] : []),
+      ...(about.source ? [`    Source:     ${about.source}`] : []),
+    ];
+  });
+  return blocks.length > 0 ? ['About this data', '---------------', ...blocks, ''] : [];
+}
+
+/** "What is not included": so that an export that leaves something out never looks complete. */
+function notIncludedSection(ctx: ArchiveContext): string[] {
+  const n = ctx.notIncluded;
+  const lines = [
+    ...n.notes.map((note) => `  - ${note}`),
+    ...n.excluded.map((e) => `  - ${e.name}: ${e.reason}`),
+    ...n.notRequested.map((c) => `  - ${c}: not requested in this export (request it again with all categories)`),
+    ...n.notCovered.map((e) => `  - ${e}: not part of the export`),
+    ...n.redactedFields.map((f) =>
+      `  - ${f.category}.${f.field}: ${f.reason === 'sensitive-name' ? 'a credential, never exported' : 'left out on purpose'}`,
+    ),
+  ];
+  return ['What is not included', '--------------------', ...(lines.length > 0 ? lines : ['  Nothing: every category is complete.']), ''];
 }

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
-import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
+import { aboutOf, ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
@@ -62,6 +62,8 @@ export class ZipArchiveWriter extends ArchiveWriter {
           bytes,
           sha256,
           schema: `schemas/${category.name}.schema.json`,
+          status: 'complete',
+          ...(aboutOf(ctx, category) ? { about: aboutOf(ctx, category) } : {}),
         });
       }
       const row = ctx.exportRow;
@@ -75,6 +77,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
         filters: row.filters ?? {},
         categories: summaries,
         summary: summarize(summaries),
+        notIncluded: ctx.notIncluded,
       };
       await guard(zip.addBuffer('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), date));
       await guard(zip.finalize());

@@ -20,6 +20,8 @@ export const EXPORT_SWEEP_JOB = 'sweep';
 export const EXPORTABLE_METADATA = 'data-export:exportable';
 /** @internal */
 export const EXPORTER_METADATA = 'data-export:exporter';
+/** @internal */
+export const EXPORT_EXCLUDED_METADATA = 'data-export:excluded';
 /** Class-level list of the property keys that carry field metadata. */
 export const EXPORT_FIELDS_METADATA = 'data-export:fields';
 /** Per-property field metadata written by `@Redact()` and `@ExportField()`. */

@@ -25,6 +25,15 @@ export const ExportMessages = {
     `ExportModule option "path" must be a route path such as 'exports' or 'account/exports'; got ${describe(value)}.`,
   missingHttpPackage: (pkg: string) =>
     `ExportModule's built-in endpoints validate requests with class-validator and class-transformer, and "${pkg}" is not installed. Run \`npm install class-validator class-transformer\`, or set http: false to leave the endpoints out.`,
+  badCoverage: () =>
+    'ExportModule option "coverage" must be { required?: boolean, excluded?: { EntityName: "reason" }, notes?: ["…"] } with non-empty texts.',
+  badAbout: (where: string) =>
+    `${where} must be { purpose?, retention?, source? } (non-empty texts) with recipients? a list of texts.`,
+  notCovered: (entities: string[]) =>
+    `Not in the export: ${entities.join(', ')}. Mark each with @Exportable({ category, scope }) to export it, or leave it out on purpose with @ExportExcluded({ reason }) (or the coverage.excluded option).`,
+  badExcludedEntity: (name: string) =>
+    `ExportModule option "coverage.excluded" names ${JSON.stringify(name)}, which is not an entity of the DataSource. Use the entity's class name.`,
+  badExcludedReason: (entity: string) => `@ExportExcluded on ${entity} needs a reason: @ExportExcluded({ reason: 'why it is not exported' }).`,
   badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
 

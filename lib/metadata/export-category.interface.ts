@@ -2,6 +2,7 @@ import type { EntityMetadata } from 'typeorm';
 import type { ExportScopeFn } from './exportable.decorator';
 import type { ExportFieldMetadata, RedactFn } from './redact.decorator';
 import type { CategoryExporter } from './exporter.decorator';
+import type { ExportAbout } from '../interfaces/export-about.interface';
 
 /** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -34,6 +35,8 @@ export interface ExportCategory {
   readonly fields: readonly ExportFieldInfo[];
   /** Fields left out: by `@Redact()` or because their name means a credential. */
   readonly omitted: readonly { key: string; reason: 'redact' | 'sensitive-name' }[];
+  /** Purpose, recipients, retention and source, as the category declared them. */
+  readonly about?: ExportAbout;
 }
 
 /** A field of an entity category: its column too. @internal */
@@ -61,6 +64,8 @@ export interface ExporterCategory extends ExportCategory {
   readonly schema?: Readonly<Record<string, unknown>>;
   /** Each named field's rules: redaction, and whether a credential-like name is exported. */
   readonly fieldRules: Readonly<Record<string, ExportFieldMetadata>>;
+  /** What the source leaves out, for "What is not included". */
+  readonly note?: string;
 }
 
 /** Every category an export reads: entity rows, or an exporter's. @internal */

@@ -3,18 +3,26 @@ import { DiscoveryService } from '@nestjs/core';
 import type { DataSource, EntityMetadata } from 'typeorm';
 import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
-import { EXPORT_DATA_SOURCE } from '../common/export.internal-constants';
+import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
+import { validateAbout } from '../common/export-about.util';
+import { DataExportDownload } from '../entities/data-export-download.entity';
+import type { ExportNotIncluded } from '../interfaces/export-about.interface';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
 import { ExportRegistry } from './export.registry';
 import type { ExportableOptions } from './exportable.decorator';
-import { EXPORTER_METADATA } from '../common/export.constants';
+import { EXPORT_EXCLUDED_METADATA, EXPORTER_METADATA } from '../common/export.constants';
 import type { ColumnMetadata, EntityCategory, ExporterCategory, ExportFieldPlan, PlannedCategory, ResolvedScope } from './export-category.interface';
 import type { ExporterMetadata } from './exporter.decorator';
 import { planExporterCategory } from './exporter-category.util';
 import { isSensitiveName } from './sensitive-name.util';
 
 const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** What the explorer reads of the module's resolved options. */
+interface ExportCoverageSettings {
+  readonly coverage: { readonly required: boolean; readonly excluded: Readonly<Record<string, string>>; readonly notes: readonly string[] };
+}
 
 /**
  * Discovers every `@Exportable` entity of the host DataSource at boot, resolves its scope,
@@ -30,6 +38,7 @@ export class ExportExplorer implements OnModuleInit {
     private readonly accessor: ExportMetadataAccessor,
     private readonly registry: ExportRegistry,
     @Optional() private readonly discovery?: DiscoveryService,
+    @Optional() @Inject(EXPORT_RESOLVED_OPTIONS) private readonly settings?: ExportCoverageSettings,
   ) {}
 
   onModuleInit(): void {
@@ -37,7 +46,9 @@ export class ExportExplorer implements OnModuleInit {
       throw new ExportRegistryError(ExportMessages.missingDataExportEntity());
     }
     const categories = this.explore();
-    this.registry.setCategories(this.withExporters(categories));
+    const planned = this.withExporters(categories);
+    this.registry.setCategories(planned);
+    this.registry.setCoverage(this.coverage(planned));
     const bySensitiveName = categories.flatMap((c) =>
       c.omitted.filter((o) => o.reason === 'sensitive-name').map((o) => `${c.metadata.name}.${o.key}`),
     );
@@ -64,6 +75,39 @@ export class ExportExplorer implements OnModuleInit {
       categories.push(category);
     }
     return categories;
+  }
+
+  /**
+   * Which entities of the DataSource the export covers: those of a category, those excluded on
+   * purpose (`@ExportExcluded` or `coverage.excluded`) and the rest, "not covered": reported at
+   * boot, or refused with `coverage.required`. The library's own tables are not the account's data.
+   */
+  private coverage(planned: PlannedCategory[]): Omit<ExportNotIncluded, 'redactedFields'> {
+    const options = this.settings?.coverage ?? { required: false, excluded: {}, notes: [] };
+    const entities = this.dataSource.entityMetadatas.filter(
+      (m) => typeof m.target === 'function' && m.target !== DataExport && m.target !== DataExportDownload,
+    );
+    for (const name of Object.keys(options.excluded)) {
+      if (!entities.some((m) => m.name === name)) throw new ExportRegistryError(ExportMessages.badExcludedEntity(name));
+    }
+    const excluded: { name: string; reason: string }[] = [];
+    const notCovered: string[] = [];
+    for (const metadata of entities) {
+      if (this.accessor.getExportable(metadata.target as Function)) continue;
+      const marked: { reason?: unknown } | undefined = Reflect.getOwnMetadata(EXPORT_EXCLUDED_METADATA, metadata.target as Function);
+      if (marked && (typeof marked.reason !== 'string' || !marked.reason.trim())) {
+        throw new ExportRegistryError(ExportMessages.badExcludedReason(metadata.name));
+      }
+      const reason = (marked?.reason as string | undefined) ?? options.excluded[metadata.name];
+      if (reason) excluded.push({ name: metadata.name, reason });
+      else notCovered.push(metadata.name);
+    }
+    if (notCovered.length > 0) {
+      if (options.required) throw new ExportRegistryError(ExportMessages.notCovered(notCovered));
+      this.logger.warn(ExportMessages.notCovered(notCovered));
+    }
+    const notes = [...options.notes, ...planned.flatMap((c) => (c.kind === 'exporter' && c.note ? [c.note] : []))];
+    return { excluded, notCovered, notes };
   }
 
   /**
@@ -104,6 +148,7 @@ export class ExportExplorer implements OnModuleInit {
       kind: 'entity',
       name: options.category,
       description: options.description,
+      ...(options.about ? { about: validateAbout(`@Exportable on ${entity}: "about"`, options.about) } : {}),
       order: options.order ?? 0,
       target: metadata.target as Function,
       metadata,

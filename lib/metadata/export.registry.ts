@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ExportNotIncluded } from '../interfaces/export-about.interface';
 import type { EntityCategory, ExportCategory, PlannedCategory } from './export-category.interface';
 
 /**
@@ -9,6 +10,7 @@ import type { EntityCategory, ExportCategory, PlannedCategory } from './export-c
 @Injectable()
 export class ExportRegistry {
   private categories: PlannedCategory[] = [];
+  private coverage: Omit<ExportNotIncluded, 'redactedFields'> = { excluded: [], notCovered: [], notes: [] };
 
   /** Every category, ordered by `order` then name. */
   getCategories(): readonly ExportCategory[] {
@@ -21,6 +23,17 @@ export class ExportRegistry {
 
   getCategoryNames(): string[] {
     return this.categories.map((c) => c.name);
+  }
+
+  /**
+   * What an export of every category leaves out: entities excluded on purpose and not covered,
+   * redacted fields, and the host's notes (the archive's "What is not included").
+   */
+  getNotIncluded(): ExportNotIncluded {
+    return {
+      ...this.coverage,
+      redactedFields: this.categories.flatMap((c) => c.omitted.map((o) => ({ category: c.name, field: o.key, reason: o.reason }))),
+    };
   }
 
   /** @internal Every category with the plan its rows are read by, in archive order. */
@@ -36,6 +49,11 @@ export class ExportRegistry {
   /** @internal */
   getEntityCategory(name: string): EntityCategory | undefined {
     return this.getEntityCategories().find((c) => c.name === name);
+  }
+
+  /** @internal */
+  setCoverage(coverage: Omit<ExportNotIncluded, 'redactedFields'>): void {
+    this.coverage = coverage;
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 import type { SelectQueryBuilder } from 'typeorm';
-import { EXPORTABLE_METADATA } from '../common/export.constants';
+import { EXPORT_EXCLUDED_METADATA, EXPORTABLE_METADATA } from '../common/export.constants';
+import type { ExportAbout } from '../interfaces/export-about.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
 
 /**
@@ -29,6 +30,8 @@ export interface ExportableOptions {
   timestamp?: string;
   /** Shown in the manifest and README. */
   description?: string;
+  /** Purpose, recipients, retention and source of the category's data (GDPR Article 15). */
+  about?: ExportAbout;
   /**
    * Position in the archive (ascending; ties by category name).
    * @default 0
@@ -47,4 +50,24 @@ export interface ExportableOptions {
  */
 export function Exportable(options: ExportableOptions): ClassDecorator {
   return SetMetadata(EXPORTABLE_METADATA, { ...options });
+}
+
+/** Options of `@ExportExcluded()`. @publicApi */
+export interface ExportExcludedOptions {
+  /** Why the entity's rows are not in the export; the archive shows it to the person. */
+  reason: string;
+}
+
+/**
+ * Leaves an entity out of the export on purpose, saying why: the archive lists it under "What is
+ * not included", and the coverage check (`coverage.required`) counts it as covered.
+ *
+ * @example
+ * \@ExportExcluded({ reason: 'Sessions expire after 24 h and hold no data about you' })
+ * \@Entity()
+ * export class Session { ... }
+ * @publicApi
+ */
+export function ExportExcluded(options: ExportExcludedOptions): ClassDecorator {
+  return SetMetadata(EXPORT_EXCLUDED_METADATA, { reason: options?.reason });
 }

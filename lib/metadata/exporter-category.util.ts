@@ -1,5 +1,6 @@
 import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
+import { validateAbout } from '../common/export-about.util';
 import type { ExporterCategory, ExportFieldInfo } from './export-category.interface';
 import type { CategoryExporter, ExporterMetadata } from './exporter.decorator';
 import type { ExportFieldMetadata } from './redact.decorator';
@@ -38,6 +39,8 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
     kind: 'exporter',
     name: meta.category,
     description: meta.description,
+    ...(meta.about ? { about: validateAbout(`@Exporter ${className}: "about"`, meta.about) } : {}),
+    ...(typeof meta.note === 'string' && meta.note ? { note: meta.note } : {}),
     order: meta.order ?? 0,
     // The exporter receives `since` and `until` and applies them.
     filterable: true,

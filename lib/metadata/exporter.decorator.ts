@@ -1,5 +1,6 @@
 import { Injectable, SetMetadata } from '@nestjs/common';
 import { EXPORTER_METADATA } from '../common/export.constants';
+import type { ExportAbout } from '../interfaces/export-about.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
 import type { ExportFieldOptions, RedactOptions } from './redact.decorator';
 
@@ -33,6 +34,13 @@ export interface CategoryExporter<Row extends object = Record<string, unknown>> 
 export interface ExporterOptions {
   /** Shown in the manifest and README. */
   readonly description?: string;
+  /** Purpose, recipients, retention and source of the category's data (GDPR Article 15). */
+  readonly about?: ExportAbout;
+  /**
+   * What this source leaves out, for "What is not included" ("Card numbers: held by the payment
+   * provider; we keep the last four digits").
+   */
+  readonly note?: string;
   /**
    * Position in the archive among all categories (ascending; ties by name).
    * @default 0

@@ -4,6 +4,7 @@ import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../common/duration.util';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
+import type { ExportAbout } from '../interfaces/export-about.interface';
 
 /**
  * Redis connection options, passed to ioredis as they are (`host`, `port`, `password`, `db`,
@@ -173,6 +174,19 @@ export interface ExportModuleOptions {
    * @default (req) => req.user
    */
   principal?: (req: any) => ExportPrincipal | undefined | null;
+  /**
+   * What the export covers. Every entity of the DataSource is `@Exportable`, excluded on purpose
+   * (`@ExportExcluded({ reason })` or `excluded` here), or "not covered": reported at boot and
+   * listed in the archive's "What is not included", or, with `required`, a boot error.
+   * @default { required: false, excluded: {}, notes: [] }
+   */
+  coverage?: ExportCoverageOptions;
+  /**
+   * Purpose, recipients, retention and source of every category that does not say its own
+   * (README.txt's "About this data" and the manifest).
+   * @default {}
+   */
+  about?: ExportAbout;
 }
 
 /**
@@ -229,6 +243,16 @@ export interface ExportModuleExtras {
   extraProviders?: Provider[];
 }
 
+/** The `coverage` option: what the export covers, and what it says it leaves out. @publicApi */
+export interface ExportCoverageOptions {
+  /** A not-covered entity stops the boot. */
+  required?: boolean;
+  /** Entities left out on purpose, by class name, with the reason shown to the person. */
+  excluded?: Record<string, string>;
+  /** What the export leaves out beyond the database ("Billing data: held by Stripe, …"). */
+  notes?: string[];
+}
+
 /**
  * A class that `forRootAsync({ useClass })` or `forRootAsync({ useExisting })` takes: it creates
  * the module options, with its own dependencies injected.
@@ -269,4 +293,6 @@ export interface ResolvedExportOptions {
   /** Only when given in the options (the host's Bull settings win over the default). */
   stalledIntervalMs?: number;
   principal: (req: any) => ExportPrincipal | undefined | null;
+  coverage: { required: boolean; excluded: Readonly<Record<string, string>>; notes: readonly string[] };
+  about: ExportAbout;
 }

@@ -67,6 +67,8 @@ describe('resolveExportOptions', () => {
         progressIntervalMs: 1_000,
         enqueueTimeoutMs: 5_000,
         principal: expect.any(Function),
+        coverage: { required: false, excluded: {}, notes: [] },
+        about: {},
       });
       expect((resolved.storage as LocalDiskStorage).root).toBe(path.resolve('./var/exports'));
     });
@@ -119,6 +121,8 @@ describe('resolveExportOptions', () => {
       expect(documented.get('confirmation')).toBe("{ required: false, ttl: '24h' }");
       expect(documented.get('maxDownloads')).toBe('undefined (unlimited)');
       expect(documented.get('principal')).toBe('(req) => req.user');
+      expect(documented.get('coverage')).toBe('{ required: false, excluded: {}, notes: [] }');
+      expect(documented.get('about')).toBe('{}');
       expect(checked.length).toBeGreaterThanOrEqual(20);
       // Every option but the secret documents a default.
       expect([...documented].filter(([, v]) => v === undefined).map(([k]) => k).sort()).toEqual(['redis', 'secret']);

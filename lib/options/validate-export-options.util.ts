@@ -5,6 +5,7 @@ import { ExportMessages } from '../common/export.messages';
 import { parseDuration } from '../common/duration.util';
 import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
 import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
+import { validateAbout } from '../common/export-about.util';
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -108,6 +109,25 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     progressIntervalMs: duration('progressInterval', options.progressInterval, D.progressInterval),
     enqueueTimeoutMs: duration('enqueueTimeout', options.enqueueTimeout, D.enqueueTimeout),
     principal: options.principal ?? ((req: any) => req?.user),
+    coverage: coverage(options.coverage),
+    about: validateAbout('ExportModule option "about"', options.about),
+  });
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
+
+function coverage(value: ExportModuleOptions['coverage']): ResolvedExportOptions['coverage'] {
+  if (value !== undefined && (value === null || typeof value !== 'object')) throw new InvalidExportOptionsError(ExportMessages.badCoverage());
+  const excluded = value?.excluded ?? {};
+  const notes = value?.notes ?? [];
+  if (typeof excluded !== 'object' || excluded === null || Object.values(excluded).some((r) => !isText(r))) {
+    throw new InvalidExportOptionsError(ExportMessages.badCoverage());
+  }
+  if (!Array.isArray(notes) || notes.some((n) => !isText(n))) throw new InvalidExportOptionsError(ExportMessages.badCoverage());
+  return Object.freeze({
+    required: flag('coverage.required', value?.required, false),
+    excluded: Object.freeze({ ...excluded }),
+    notes: Object.freeze([...notes]),
   });
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Job } from 'bull';
 import { DataSource, Repository } from 'typeorm';
-import { ArchiveWriter } from '../archive/archive.writer';
+import { ArchiveNotIncluded, ArchiveWriter } from '../archive/archive.writer';
 import { JsonArchiveWriter } from '../archive/json-archive.writer';
 import { ZipArchiveWriter } from '../archive/zip-archive.writer';
 import { ExportClock } from '../common/export.clock';
@@ -223,6 +223,8 @@ export class ExportArchiveBuilder {
           signal: run.signal,
           onCategory: (category) => (progress.category = category.name),
           onBatch,
+          notIncluded: this.notIncluded(categories),
+          about: this.options.about,
         },
         upload.input,
       );
@@ -270,6 +272,17 @@ export class ExportArchiveBuilder {
     } finally {
       await source.close(failed);
     }
+  }
+
+  /** What an archive of these categories leaves out: what the registry lists, narrowed to them. */
+  private notIncluded(categories: PlannedCategory[]): ArchiveNotIncluded {
+    const names = new Set(categories.map((c) => c.name));
+    const all = this.registry.getNotIncluded();
+    return {
+      ...all,
+      notRequested: this.registry.getCategoryNames().filter((n) => !names.has(n)),
+      redactedFields: all.redactedFields.filter((f) => names.has(f.category)),
+    };
   }
 
   private selectCategories(row: DataExport): PlannedCategory[] {
