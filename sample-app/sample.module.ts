@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DATA_EXPORT_ENTITIES, ExportModule, LocalDiskStorage } from 'nestjs-data-export';
+import { BillingExporter, DemoPaymentProvider } from './billing/billing.exporter';
 import { SAMPLE_ENTITIES } from './entities';
 import { MailExportNotifier } from './mail/mail-export.notifier';
 import { Outbox } from './mail/outbox';
@@ -70,9 +71,19 @@ export class SampleAppModule {
           http: settings.http,
           // A livelier progress bar than the default 1 s.
           progressInterval: '250ms',
+          // Every table is exported or excluded on purpose: a new one cannot silently miss the export.
+          coverage: {
+            required: true,
+            notes: ['Emails we sent you: kept by our mail provider for 30 days, not in this archive.'],
+          },
+          about: {
+            purpose: 'To provide the help desk to your team',
+            retention: 'While your team has an account, then 30 days in backups',
+          },
           ...settings.exportOptions,
         }),
       ],
+      providers: [DemoPaymentProvider, BillingExporter],
       controllers: settings.http ? [DemoController] : [],
     };
   }

@@ -15,6 +15,7 @@ const CATEGORY_LABELS: Record<string, string> = {
   webhooks: 'Webhooks',
   api_keys: 'API keys',
   invitations: 'Invitations',
+  billing: 'Invoices',
 };
 
 const FIELD_LABELS: Record<string, string> = {
@@ -24,6 +25,7 @@ const FIELD_LABELS: Record<string, string> = {
   token: 'invitation links',
   lastSignInIp: 'sign-in IP addresses (last part hidden)',
   key: 'API key values (last 4 characters kept)',
+  cardNumber: 'card numbers (last 4 digits kept)',
 };
 
 /** "csat_surveys" → "CSAT responses"; an unknown name → its words ("audit_log" → "Audit log"). */

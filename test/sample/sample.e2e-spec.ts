@@ -142,7 +142,7 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     await expect(page.textContent('#who')).resolves.toContain('Olivia Bennett');
     // Every category of the registry is offered, with what is never exported.
     const categories = await page.$$eval('input.category', (boxes) => boxes.map((b) => b.getAttribute('value')));
-    expect(categories).toEqual(['team', 'members', 'customers', 'tickets', 'messages', 'articles', 'csat_surveys', 'settings', 'webhooks', 'api_keys', 'invitations']);
+    expect(categories).toEqual(['team', 'members', 'customers', 'tickets', 'messages', 'articles', 'csat_surveys', 'settings', 'webhooks', 'api_keys', 'invitations', 'billing']);
     // In the product's words, not the code's: no column names.
     const offered = (await page.textContent('#categories'))!;
     expect(offered).toContain('Never exported: passwords, MFA secrets');
@@ -213,6 +213,14 @@ describe('help-desk sample: Settings → Data Export in headless Chromium', () =
     const ticketIds = new Set(tickets.map((t) => t.id));
     const messages = parseNdjson(zip.get('messages.ndjson')!);
     expect(messages.every((m) => ticketIds.has(m.ticketId))).toBe(true);
+    // Invoices come from the payment provider through an exporter, card numbers masked; the
+    // README says what the archive does not hold.
+    const invoices = parseNdjson(zip.get('billing.ndjson')!);
+    expect(invoices).toHaveLength(12);
+    expect(invoices.every((i) => /^…\d{4}$/.test(String(i.cardNumber)))).toBe(true);
+    const readme = zip.get('README.txt')!.toString('utf8');
+    expect(readme).toContain('Card details beyond the last four digits: held by our payment provider, never by us.');
+    expect(readme).toContain('Purpose:    To bill the team for its plan');
     expect(messages.some((m) => m.internal === true)).toBe(true);
     for (const m of parseNdjson(zip.get('members.ndjson')!)) {
       expect(Object.keys(m)).not.toEqual(expect.arrayContaining(['passwordHash']));
