@@ -25,14 +25,9 @@ export interface ArchiveContext {
   /** Called after each batch; may throw to stop the export (e.g. when it was cancelled). */
   readonly onBatch: (category: PlannedCategory, rows: number) => Promise<void>;
   /** What the archive leaves out, for "What is not included". */
-  readonly notIncluded: ArchiveNotIncluded;
+  readonly notIncluded: ExportNotIncluded;
   /** The module's `about`, for categories that do not say their own. */
   readonly about: ExportAbout;
-}
-
-/** "What is not included": the registry's, with the categories the request did not ask for. @internal */
-export interface ArchiveNotIncluded extends ExportNotIncluded {
-  readonly notRequested: readonly string[];
 }
 
 /** A category's `about`, over the module's; `undefined` when neither says anything. @internal */

@@ -21,6 +21,8 @@ export interface ExportNotIncluded {
   readonly excluded: readonly { readonly name: string; readonly reason: string }[];
   /** Entities of the database that no category covers and none excludes. */
   readonly notCovered: readonly string[];
+  /** Categories the request did not ask for (an export of some categories only). */
+  readonly notRequested: readonly string[];
   /** Fields left out of a category: by `@Redact()`/`redact`, or because their name means a credential. */
   readonly redactedFields: readonly { readonly category: string; readonly field: string; readonly reason: 'redact' | 'sensitive-name' }[];
   /** The host's notes (the `coverage.notes` option and each exporter's `note`). */

@@ -4,7 +4,7 @@ import type { DataSource, EntityMetadata } from 'typeorm';
 import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
-import { validateAbout } from '../common/export-about.util';
+import { validateAbout } from '../options/export-about.util';
 import { DataExportDownload } from '../entities/data-export-download.entity';
 import type { ExportNotIncluded } from '../interfaces/export-about.interface';
 import { DataExport } from '../entities/data-export.entity';
@@ -82,7 +82,7 @@ export class ExportExplorer implements OnModuleInit {
    * purpose (`@ExportExcluded` or `coverage.excluded`) and the rest, "not covered": reported at
    * boot, or refused with `coverage.required`. The library's own tables are not the account's data.
    */
-  private coverage(planned: PlannedCategory[]): Omit<ExportNotIncluded, 'redactedFields'> {
+  private coverage(planned: PlannedCategory[]): Pick<ExportNotIncluded, 'excluded' | 'notCovered' | 'notes'> {
     const options = this.settings?.coverage ?? { required: false, excluded: {}, notes: [] };
     const entities = this.dataSource.entityMetadatas.filter(
       (m) => typeof m.target === 'function' && m.target !== DataExport && m.target !== DataExportDownload,

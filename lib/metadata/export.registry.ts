@@ -10,7 +10,7 @@ import type { EntityCategory, ExportCategory, PlannedCategory } from './export-c
 @Injectable()
 export class ExportRegistry {
   private categories: PlannedCategory[] = [];
-  private coverage: Omit<ExportNotIncluded, 'redactedFields'> = { excluded: [], notCovered: [], notes: [] };
+  private coverage: Pick<ExportNotIncluded, 'excluded' | 'notCovered' | 'notes'> = { excluded: [], notCovered: [], notes: [] };
 
   /** Every category, ordered by `order` then name. */
   getCategories(): readonly ExportCategory[] {
@@ -26,13 +26,18 @@ export class ExportRegistry {
   }
 
   /**
-   * What an export of every category leaves out: entities excluded on purpose and not covered,
-   * redacted fields, and the host's notes (the archive's "What is not included").
+   * What an export of `categories` (all by default) leaves out: entities excluded on purpose and
+   * not covered, the categories not asked for, redacted fields, and the host's notes (the
+   * archive's "What is not included").
    */
-  getNotIncluded(): ExportNotIncluded {
+  getNotIncluded(categories: readonly string[] = this.getCategoryNames()): ExportNotIncluded {
+    const asked = new Set(categories);
     return {
       ...this.coverage,
-      redactedFields: this.categories.flatMap((c) => c.omitted.map((o) => ({ category: c.name, field: o.key, reason: o.reason }))),
+      notRequested: this.categories.filter((c) => !asked.has(c.name)).map((c) => c.name),
+      redactedFields: this.categories
+        .filter((c) => asked.has(c.name))
+        .flatMap((c) => c.omitted.map((o) => ({ category: c.name, field: o.key, reason: o.reason }))),
     };
   }
 
@@ -52,7 +57,7 @@ export class ExportRegistry {
   }
 
   /** @internal */
-  setCoverage(coverage: Omit<ExportNotIncluded, 'redactedFields'>): void {
+  setCoverage(coverage: Pick<ExportNotIncluded, 'excluded' | 'notCovered' | 'notes'>): void {
     this.coverage = coverage;
   }
 

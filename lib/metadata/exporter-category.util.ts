@@ -1,6 +1,6 @@
 import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
-import { validateAbout } from '../common/export-about.util';
+import { validateAbout } from '../options/export-about.util';
 import type { ExporterCategory, ExportFieldInfo } from './export-category.interface';
 import type { CategoryExporter, ExporterMetadata } from './exporter.decorator';
 import type { ExportFieldMetadata } from './redact.decorator';

@@ -5,7 +5,7 @@ import { ExportMessages } from '../common/export.messages';
 import { parseDuration } from '../common/duration.util';
 import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
 import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
-import { validateAbout } from '../common/export-about.util';
+import { validateAbout } from '../options/export-about.util';
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;

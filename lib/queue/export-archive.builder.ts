@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Job } from 'bull';
 import { DataSource, Repository } from 'typeorm';
-import { ArchiveNotIncluded, ArchiveWriter } from '../archive/archive.writer';
+import { ArchiveWriter } from '../archive/archive.writer';
 import { JsonArchiveWriter } from '../archive/json-archive.writer';
 import { ZipArchiveWriter } from '../archive/zip-archive.writer';
 import { ExportClock } from '../common/export.clock';
@@ -158,14 +158,9 @@ export class ExportArchiveBuilder {
     const categories = this.selectCategories(row);
     const subject = { accountId: row.accountId, userId: row.requestedBy };
     const filters = row.filters ?? {};
-    const entities = createEntitySource({
-      dataSource: this.dataSource,
-      subject,
-      filters,
-      batchSize: this.options.batchSize,
-      // The source's own watchdog (which names the category) acts before the run's.
-      stallTimeoutMs: Math.floor((this.options.stallTimeoutMs * 3) / 4),
-    });
+    // The entity source's own watchdog (which names the category) acts before the run's.
+    const stallTimeoutMs = Math.floor((this.options.stallTimeoutMs * 3) / 4);
+    const entities = createEntitySource({ dataSource: this.dataSource, subject, filters, batchSize: this.options.batchSize, stallTimeoutMs });
     const source = new ExportSource(entities, subject, filters);
     // The run's fencing token: every update below applies only while the row still holds it.
     const fence = { storageKey };
@@ -223,7 +218,7 @@ export class ExportArchiveBuilder {
           signal: run.signal,
           onCategory: (category) => (progress.category = category.name),
           onBatch,
-          notIncluded: this.notIncluded(categories),
+          notIncluded: this.registry.getNotIncluded(categories.map((c) => c.name)),
           about: this.options.about,
         },
         upload.input,
@@ -272,17 +267,6 @@ export class ExportArchiveBuilder {
     } finally {
       await source.close(failed);
     }
-  }
-
-  /** What an archive of these categories leaves out: what the registry lists, narrowed to them. */
-  private notIncluded(categories: PlannedCategory[]): ArchiveNotIncluded {
-    const names = new Set(categories.map((c) => c.name));
-    const all = this.registry.getNotIncluded();
-    return {
-      ...all,
-      notRequested: this.registry.getCategoryNames().filter((n) => !names.has(n)),
-      redactedFields: all.redactedFields.filter((f) => names.has(f.category)),
-    };
   }
 
   private selectCategories(row: DataExport): PlannedCategory[] {

@@ -1,6 +1,6 @@
 import type { ExportAbout } from '../interfaces/export-about.interface';
-import { InvalidExportOptionsError } from './export.error';
-import { ExportMessages } from './export.messages';
+import { InvalidExportOptionsError } from '../common/export.error';
+import { ExportMessages } from '../common/export.messages';
 
 const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
