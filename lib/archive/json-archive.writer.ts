@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
 import { aboutOf, ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
@@ -25,7 +26,7 @@ export class JsonArchiveWriter extends ArchiveWriter {
       accountId: row.accountId,
       requestedBy: row.requestedBy,
       exportedAt: ctx.exportedAt.toISOString(),
-      format: 'json',
+      format: row.format,
       filters: row.filters ?? {},
     });
     const summaries: ArchiveCategorySummary[] = [];
@@ -46,6 +47,30 @@ export class JsonArchiveWriter extends ArchiveWriter {
       return summaries;
     } catch (err) {
       doc.stream.destroy(err as Error);
+      throw err;
+    }
+  }
+}
+
+/**
+ * Writes format `json.gz`: the JSON document through gzip, at the module's compression level.
+ * What is stored, hashed and downloaded are the gzipped bytes.
+ * @internal
+ */
+export class GzipJsonArchiveWriter extends ArchiveWriter {
+  readonly extension = 'json.gz';
+  readonly contentType = 'application/gzip';
+
+  async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
+    const gzip = createGzip({ level: ctx.compressionLevel });
+    const piping = pipeline(gzip, output);
+    piping.catch(() => undefined);
+    try {
+      const summaries = await new JsonArchiveWriter().write(ctx, gzip);
+      await piping;
+      return summaries;
+    } catch (err) {
+      gzip.destroy(err as Error);
       throw err;
     }
   }

@@ -27,6 +27,8 @@ export enum ExportFormat {
   Zip = 'zip',
   /** One streamed JSON document `{ exportVersion, accountId, exportedAt, data, summary }`. */
   Json = 'json',
+  /** The JSON document, gzipped (`.json.gz`, `application/gzip`). */
+  JsonGzip = 'json.gz',
 }
 
 /** Every archive format, in the order they are documented. @publicApi */

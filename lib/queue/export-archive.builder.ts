@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import type { Job } from 'bull';
 import { DataSource, Repository } from 'typeorm';
 import { ArchiveWriter } from '../archive/archive.writer';
-import { JsonArchiveWriter } from '../archive/json-archive.writer';
-import { ZipArchiveWriter } from '../archive/zip-archive.writer';
+import { writerFor } from '../archive/archive-formats';
 import { ExportClock } from '../common/export.clock';
 import { DataExport } from '../entities/data-export.entity';
-import { ExportFormat, ExportStatus } from '../common/export-status.enum';
+import { ExportStatus } from '../common/export-status.enum';
 import { ExportError } from '../common/export.error';
 import { describeFailure } from '../common/failure-reason.util';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
@@ -84,7 +83,7 @@ export class ExportArchiveBuilder {
       this.logger.log(`Export ${exportId} no longer exists; job skipped`);
       return;
     }
-    const writer: ArchiveWriter = before.format === ExportFormat.Json ? new JsonArchiveWriter() : new ZipArchiveWriter();
+    const writer = writerFor(before.format);
     const storageKey = `${exportId}.${randomBytes(6).toString('hex')}.${writer.extension}`;
     const started = await this.store.start(exportId, {
       startedAt: this.clock.now(),

@@ -5,6 +5,7 @@ import { DataSource, Repository } from 'typeorm';
 import { ExportClock } from '../common/export.clock';
 import { DataExportDownload } from '../entities/data-export-download.entity';
 import { DataExport } from '../entities/data-export.entity';
+import { ARCHIVE_TYPES } from '../archive/archive-formats';
 import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import {
   ARCHIVE_MISSING_MESSAGE,
@@ -166,13 +167,13 @@ export class ExportDownloads {
     }
     if (this.downloadsUsedUp(row)) throw new ExportDownloadLimitException();
     await this.assertArchiveStored(row.id, row.storageKey, row.encryption !== null, row.size);
-    const extension = row.format === ExportFormat.Json ? 'json' : 'zip';
+    const { extension, contentType } = ARCHIVE_TYPES[row.format] ?? ARCHIVE_TYPES[ExportFormat.Zip];
     const info: ExportDownloadInfo = {
       accountId: row.accountId,
       size: row.size,
       sha256: row.sha256 ?? '',
       fileName: `data-export-${safeName(row.accountId)}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
-      contentType: row.format === ExportFormat.Json ? 'application/json' : 'application/zip',
+      contentType,
       export: toExportView(row),
     };
     return { row, info };

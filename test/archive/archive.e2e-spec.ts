@@ -1,6 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExportPrincipal, ExportStatus } from 'nestjs-data-export';
@@ -128,6 +129,28 @@ describe.each(DATABASES)('archive on %s', (db) => {
     expect(doc.data).toEqual(expectedRows(seed));
     expect(doc.summary.byCategory).toEqual(Object.fromEntries(CATEGORIES.map((c) => [c, doc.data[c].length])));
     for (const secret of secretsOf(seed)) expect(bytes.toString('utf8').includes(secret)).toBe(false);
+  });
+
+  it('writes json.gz as the same document gzipped, whose bytes the size, sha256 and download type describe', async () => {
+    const view = await t.service.request(OWNER_A, { format: 'json.gz' });
+    const row = await waitForExport(t.dataSource, view.id);
+    expect([row.status, row.format]).toEqual([ExportStatus.Completed, 'json.gz']);
+    const bytes = await downloadArchive(t, row.id, OWNER_A);
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(row.size).toBe(bytes.length);
+    expect(row.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const text = gunzipSync(bytes).toString('utf8');
+    const doc = JSON.parse(text);
+    expect(doc).toMatchObject({ exportVersion: '1', accountId: TEAM_A, exportId: row.id, format: 'json.gz' });
+    expect(doc.data).toEqual(expectedRows(seed));
+    for (const secret of secretsOf(seed)) expect(text.includes(secret)).toBe(false);
+    const { downloadUrl } = await t.service.get(OWNER_A, row.id);
+    const info = await t.service.describeDownload(row.id, new URL(downloadUrl!).searchParams.get('token'));
+    expect(info.contentType).toBe('application/gzip');
+    expect(info.fileName).toMatch(/\.json\.gz$/);
+    // A range is of the gzipped bytes, as downloaded.
+    expect(await downloadArchive(t, row.id, OWNER_A, { start: 10, end: 99 })).toEqual(bytes.subarray(10, 100));
+    await t.dataSource.query(`UPDATE data_exports SET ${t.dataSource.driver.escape('activeSlot')} = NULL, ${t.dataSource.driver.escape('status')} = 'expired', ${t.dataSource.driver.escape('completedAt')} = NULL`);
   });
 
   it('applies the category, date-range and includeDeleted filters', async () => {

@@ -114,10 +114,15 @@ export function verifyArchive(input: VerifyInput): { rows: number; bytes: number
   }
   same(manifest.summary?.rows, total, 'manifest summary.rows');
 
+  // The redacted fields are named where the archive says what it leaves out, and nowhere else.
+  const listed = (manifest.notIncluded?.redactedFields ?? []).map((f: { field: string }) => f.field);
+  for (const field of input.omittedFields) check(listed.includes(field), `manifest notIncluded.redactedFields lacks ${field}`);
+  const { notIncluded: _listing, ...manifestRest } = manifest;
   for (const [name, bytes] of files) {
     if (name === 'README.txt') continue;
+    const text = name === 'manifest.json' ? Buffer.from(JSON.stringify(manifestRest)) : bytes;
     for (const field of input.omittedFields) {
-      check(!bytes.includes(`"${field}"`), `${name} mentions the redacted field ${field}`);
+      check(!text.includes(`"${field}"`), `${name} mentions the redacted field ${field}`);
     }
   }
   for (const canary of input.canaries) {
