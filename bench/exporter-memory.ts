@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
   CategoryExporter,
@@ -98,6 +99,23 @@ async function child(): Promise<void> {
   } finally {
     await app.close();
     rmSync(storageDir, { recursive: true, force: true });
+    await deleteKeys(`bench-exporter-${process.pid}`);
+  }
+}
+
+/** Removes the run's Bull keys from the bench's Redis. */
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 
