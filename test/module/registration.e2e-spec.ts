@@ -18,7 +18,7 @@ import {
 } from 'nestjs-data-export';
 import { dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { TEST_SECRET, waitForExport } from '../utils/test-app';
-import { testRedisPrefix } from '../utils/global-setup';
+import { deleteRedisKeys, testRedisPrefix } from '../utils/global-setup';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { DataSource } from 'typeorm';
@@ -51,6 +51,10 @@ class ExportOptionsFactoryImpl implements ExportOptionsFactory {
 class FactoryModule {}
 
 describe('forRootAsync', () => {
+  // These hosts have no BullModule.forRoot: their queue keys sit under Bull's default prefix, in
+  // Redis database 4, which only this test uses.
+  afterAll(() => deleteRedisKeys(['bull:data-export'], `${REDIS_URL}/4`));
+
   it.each([
     ['useFactory', ExportModule.forRootAsync({ imports: [ConfigModule], inject: [ExportConfig], useFactory: (c: ExportConfig) => c.options() })],
     ['useClass', ExportModule.forRootAsync({ imports: [ConfigModule], useClass: ExportOptionsFactoryImpl })],
