@@ -14,7 +14,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
   CategoryExporter,
@@ -29,6 +28,7 @@ import {
   LocalDiskStorage,
 } from 'nestjs-data-export';
 import { BENCH_SECRET, PG_URL, REDIS_URL } from './config';
+import { deleteRedisPrefix } from './redis.util';
 
 const ROWS = Number(process.env.BENCH_EXPORTER_ROWS ?? 10_000);
 
@@ -99,23 +99,7 @@ async function child(): Promise<void> {
   } finally {
     await app.close();
     rmSync(storageDir, { recursive: true, force: true });
-    await deleteKeys(`bench-exporter-${process.pid}`);
-  }
-}
-
-/** Removes the run's Bull keys from the bench's Redis. */
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
+    await deleteRedisPrefix(`bench-exporter-${process.pid}`);
   }
 }
 

@@ -15,12 +15,12 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DataExport, ExportService, ExportStatus } from 'nestjs-data-export';
 import { anchorQuery, AnchorResult, runAnchor, sh, warmUp } from './anchor';
-import { BenchArgs, parseArgs, PG_URL, REDIS_URL } from './config';
+import { BenchArgs, parseArgs, PG_URL } from './config';
+import { deleteRedisPrefix } from './redis.util';
 import { buildWorker } from './build.util';
 import { BenchHostModule } from './host.module';
 import { cpuMsOf, machineBusyMs, MB, median } from './proc.util';
@@ -272,21 +272,6 @@ async function explain(api: INestApplicationContext, logged: ReadStatements, see
     return out.join('\n');
   } finally {
     await qr.release();
-  }
-}
-
-async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 

@@ -36,6 +36,12 @@ export function aboutOf(ctx: ArchiveContext, category: PlannedCategory): ExportA
   return Object.keys(about).length > 0 ? about : undefined;
 }
 
+/** `{ about }` for a manifest entry, or nothing when the category has none. @internal */
+export function withAbout(ctx: ArchiveContext, category: PlannedCategory): { about?: ExportAbout } {
+  const about = aboutOf(ctx, category);
+  return about ? { about } : {};
+}
+
 /** Per-category result, as written to the manifest. @publicApi */
 export interface ArchiveCategorySummary {
   name: string;

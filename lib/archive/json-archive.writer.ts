@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
-import { aboutOf, ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
+import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 
 /**
@@ -37,8 +37,7 @@ export class JsonArchiveWriter extends ArchiveWriter {
         // Rows are hashed with the whole document; per-category checksums belong to the ZIP.
         const rows = await writeCategoryRows(ctx, category, doc, ',\n');
         await doc.write('\n]');
-        const about = aboutOf(ctx, category);
-        summaries.push({ name: category.name, file: `data.${category.name}`, rows, bytes: 0, sha256: '', status: 'complete', ...(about ? { about } : {}) });
+        summaries.push({ name: category.name, file: `data.${category.name}`, rows, bytes: 0, sha256: '', status: 'complete', ...withAbout(ctx, category) });
       }
       const about = Object.fromEntries(summaries.flatMap((c) => (c.about ? [[c.name, c.about]] : [])));
       await doc.write(`},"summary":${JSON.stringify(summarize(summaries))},"about":${JSON.stringify(about)},"notIncluded":${JSON.stringify(ctx.notIncluded)}}\n`);

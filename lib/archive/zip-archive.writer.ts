@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
-import { aboutOf, ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, writeCategoryRows } from './archive.writer';
+import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
@@ -53,7 +53,9 @@ export class ZipArchiveWriter extends ArchiveWriter {
         const { bytes, sha256 } = await guard(entry.end());
         await guard(pumped);
         open = undefined;
-        if (!buildSchema(category)) await addSchema(category.name, buildSchema(category, ctx.source.learnedSchema?.(category)) ?? {});
+        if (category.kind === 'exporter' && !category.schema) {
+          await addSchema(category.name, buildSchema(category, ctx.source.learnedSchema?.(category)) ?? {});
+        }
         summaries.push({
           name: category.name,
           file,
@@ -63,7 +65,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
           sha256,
           schema: `schemas/${category.name}.schema.json`,
           status: 'complete',
-          ...(aboutOf(ctx, category) ? { about: aboutOf(ctx, category) } : {}),
+          ...withAbout(ctx, category),
         });
       }
       const row = ctx.exportRow;

@@ -14,10 +14,8 @@ import type { ExportableOptions } from './exportable.decorator';
 import { EXPORT_EXCLUDED_METADATA, EXPORTER_METADATA } from '../common/export.constants';
 import type { ColumnMetadata, EntityCategory, ExporterCategory, ExportFieldPlan, PlannedCategory, ResolvedScope } from './export-category.interface';
 import type { ExporterMetadata } from './exporter.decorator';
-import { planExporterCategory } from './exporter-category.util';
+import { CATEGORY_NAME, planExporterCategory } from './exporter-category.util';
 import { isSensitiveName } from './sensitive-name.util';
-
-const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** What the explorer reads of the module's resolved options. */
 interface ExportCoverageSettings {

@@ -6,7 +6,8 @@ import type { CategoryExporter, ExporterMetadata } from './exporter.decorator';
 import type { ExportFieldMetadata } from './redact.decorator';
 import { isSensitiveName } from './sensitive-name.util';
 
-const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** A category name: it becomes a file name. @internal */
+export const CATEGORY_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /**
  * The category of an `@Exporter()` provider, checked: its name, its `rows()` method and its

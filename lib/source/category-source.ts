@@ -44,25 +44,45 @@ export interface CategorySource {
 const CHUNK_CHARS = 64 * 1024;
 
 /**
- * Serializes batches of rows into NDJSON chunks of about 64 KiB: one join and one UTF-8 encoding
- * per chunk, and a chunk's worth of text held at a time, whatever the batch size.
+ * Gathers serialized lines into NDJSON chunks of about 64 KiB: one join and one UTF-8 encoding per
+ * chunk, a chunk's worth of text held at a time.
+ * @internal
+ */
+export class LineChunker {
+  private lines: string[] = [];
+  private chars = 0;
+
+  /** Adds a line; returns a chunk once about 64 KiB have gathered. */
+  push(text: string): NdjsonChunk | undefined {
+    this.lines.push(text);
+    this.chars += text.length + 1;
+    return this.chars >= CHUNK_CHARS ? this.flush() : undefined;
+  }
+
+  /** The lines gathered so far as a chunk, if any. */
+  flush(): NdjsonChunk | undefined {
+    if (this.lines.length === 0) return undefined;
+    const chunk = { bytes: Buffer.from(`${this.lines.join('\n')}\n`, 'utf8'), rows: this.lines.length };
+    this.lines = [];
+    this.chars = 0;
+    return chunk;
+  }
+}
+
+/**
+ * Serializes batches of rows into NDJSON chunks of about 64 KiB (see `LineChunker`), whatever the
+ * batch size; a batch's last lines are sent with it.
  * @internal
  */
 export async function* serializeLines<T>(batches: AsyncIterable<T[]>, line: (row: T) => string): AsyncGenerator<NdjsonChunk> {
+  const chunker = new LineChunker();
   for await (const batch of batches) {
-    let lines: string[] = [];
-    let chars = 0;
     for (const row of batch) {
-      const text = line(row);
-      lines.push(text);
-      chars += text.length + 1;
-      if (chars >= CHUNK_CHARS) {
-        yield { bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), rows: lines.length };
-        lines = [];
-        chars = 0;
-      }
+      const chunk = chunker.push(line(row));
+      if (chunk) yield chunk;
     }
-    if (lines.length > 0) yield { bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), rows: lines.length };
+    const rest = chunker.flush();
+    if (rest) yield rest;
   }
 }
 

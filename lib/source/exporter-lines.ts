@@ -3,11 +3,8 @@ import type { ExportSubject } from '../interfaces/export-principal.interface';
 import type { ExporterCategory } from '../metadata/export-category.interface';
 import type { ExporterFilters } from '../metadata/exporter.decorator';
 import { isSensitiveName } from '../metadata/sensitive-name.util';
-import type { NdjsonChunk } from './category-source';
+import { LineChunker, NdjsonChunk } from './category-source';
 import { maskLast4 } from './record.serializer';
-
-/** Characters of lines gathered into one chunk of bytes (as `serializeLines` does). */
-const CHUNK_CHARS = 64 * 1024;
 
 /** JSON types a field's values had, for a schema inferred from the rows. */
 type JsonType = 'null' | 'boolean' | 'integer' | 'number' | 'string' | 'array' | 'object';
@@ -104,17 +101,11 @@ export async function* exporterLines(
   filters: ExportFilters,
   writer: ExporterRowWriter,
 ): AsyncGenerator<NdjsonChunk> {
-  let lines: string[] = [];
-  let chars = 0;
+  const chunker = new LineChunker();
   for await (const row of category.exporter.rows(subject, exporterFilters(filters))) {
-    const text = writer.line(row);
-    lines.push(text);
-    chars += text.length + 1;
-    if (chars >= CHUNK_CHARS) {
-      yield { bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), rows: lines.length };
-      lines = [];
-      chars = 0;
-    }
+    const chunk = chunker.push(writer.line(row));
+    if (chunk) yield chunk;
   }
-  if (lines.length > 0) yield { bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), rows: lines.length };
+  const rest = chunker.flush();
+  if (rest) yield rest;
 }

@@ -4,24 +4,20 @@
  * under "What is not included", with "About this data" (GDPR Article 15) beside it.
  */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import {
   CategoryExporter,
-  DATA_EXPORT_ENTITIES,
   Exportable,
   ExportExcluded,
   Exporter,
-  ExportModule,
   ExportModuleOptions,
   ExportRegistry,
   ExportStatus,
-  LocalDiskStorage,
 } from 'nestjs-data-export';
-import { DATABASES, dataSourceOptions } from '../utils/databases';
+import { DATABASES } from '../utils/databases';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
-import { createTestApp, downloadArchive, TEST_SECRET, waitForExport } from '../utils/test-app';
+import { bootMessage } from '../utils/boot';
+import { createTestApp, downloadArchive, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
 
 const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
@@ -143,33 +139,7 @@ describe.each(DATABASES)('what an export leaves out, on %s', (db) => {
 });
 
 describe('the coverage check at boot', () => {
-  async function boot(exportOptions: Partial<ExportModuleOptions>, entities: Function[] = ENTITIES): Promise<string> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        TypeOrmModule.forRoot(dataSourceOptions('sqlite', [...entities, ...DATA_EXPORT_ENTITIES])),
-        ExportModule.forRoot({
-          secret: TEST_SECRET,
-          storage: new LocalDiskStorage('/tmp/unused-coverage-boot'),
-          worker: false,
-          http: false,
-          redis: 'redis://127.0.0.1:6379',
-          ...exportOptions,
-        }),
-      ],
-    })
-      .compile()
-      .catch((err: Error) => err);
-    if (moduleRef instanceof Error) return moduleRef.message;
-    const app = moduleRef.createNestApplication({ logger: false });
-    try {
-      await app.init();
-      return 'booted';
-    } catch (err) {
-      return (err as Error).message;
-    } finally {
-      await app.close().catch(() => undefined);
-    }
-  }
+  const boot = (exportOptions: Partial<ExportModuleOptions>, entities: Function[] = ENTITIES) => bootMessage(entities, exportOptions);
 
   it('refuses a not-covered entity with coverage.required, naming it and both fixes', async () => {
     expect(await boot({ coverage: { ...COVERAGE, required: true } })).toBe(

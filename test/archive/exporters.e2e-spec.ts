@@ -4,27 +4,23 @@
  * counts and checksums, the filters, progress and a failure that names the category.
  */
 import { Injectable, Module, Scope } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import {
   CategoryExporter,
-  DATA_EXPORT_ENTITIES,
   DataExport,
   Exporter,
   ExporterFilters,
   ExportFormat,
-  ExportModule,
   ExportRegistry,
   ExportStatus,
   ExportSubject,
-  LocalDiskStorage,
 } from 'nestjs-data-export';
-import { DATABASES, dataSourceOptions } from '../utils/databases';
+import { DATABASES } from '../utils/databases';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
-import { createTestApp, downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
+import { bootMessage } from '../utils/boot';
+import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';
 
 const OWNER = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
@@ -250,24 +246,7 @@ describe('an exporter whose export is cancelled', () => {
 });
 
 describe('exporters refused at boot', () => {
-  async function boot(providers: Function[]): Promise<string> {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        TypeOrmModule.forRoot(dataSourceOptions('sqlite', [...HELP_DESK_ENTITIES, ...DATA_EXPORT_ENTITIES])),
-        ExportModule.forRoot({ secret: TEST_SECRET, storage: new LocalDiskStorage('/tmp/unused-exporter-boot'), worker: false, http: false, redis: 'redis://127.0.0.1:6379' }),
-      ],
-      providers: providers as never[],
-    }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    try {
-      await app.init();
-      return 'booted';
-    } catch (err) {
-      return (err as Error).message;
-    } finally {
-      await app.close().catch(() => undefined);
-    }
-  }
+  const boot = (providers: Function[]) => bootMessage(HELP_DESK_ENTITIES, {}, providers as never[]);
 
   it.each([
     ['a bad name', () => { @Exporter('Billing Data') class BadName { async *rows() {} } return BadName; }, '@Exporter on BadName has an invalid category "Billing Data". Use lowercase letters, digits, "-" and "_" (it becomes a file name).'],
