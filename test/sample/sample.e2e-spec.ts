@@ -1,11 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { createSampleApp, SampleApp } from '../../sample-app/create-sample-app';
+import { readFileSync } from 'node:fs';
+import { BrowserContext, Page } from 'playwright-core';
+import type { SampleApp } from '../../sample-app/create-sample-app';
 import { Member, Ticket } from '../../sample-app/entities';
 import type { OutboxMail } from '../../sample-app/mail/outbox';
-import { deleteRedisKeys, testRedisPrefix } from '../utils/global-setup';
+import { expectNoCodes, pageWidth, setupSampleBrowser, signIn } from '../utils/sample-browser';
 import { parseNdjson, readZip } from '../utils/zip';
 
 /*
@@ -15,68 +13,12 @@ import { parseNdjson, readZip } from '../utils/zip';
  * UPDATE_SCREENSHOTS=1 they replace the committed ones in docs/images/.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const harness = setupSampleBrowser();
+const boot = harness.boot.bind(harness);
+const newPage = (viewport?: { width: number; height: number }) => harness.newPage(viewport);
+const shot = harness.shot.bind(harness);
 
 jest.setTimeout(60_000);
-
-let browser: Browser;
-let tmp: string;
-let shots: string;
-const prefixes: string[] = [];
-
-beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'helpdesk-sample-'));
-  shots = UPDATE_SCREENSHOTS ? join(__dirname, '..', '..', 'docs', 'images') : join(tmp, 'screenshots');
-  mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-  // The queues' keys go with the test (our own prefixes only, never a flush).
-  await deleteRedisKeys(prefixes, REDIS_URL);
-});
-
-/** Boots the sample in-process on a free port, with its own database, storage, outbox and queue prefix. */
-function boot(name: string, options: { tickets: number; confirm?: boolean; batchSize?: number }): Promise<SampleApp> {
-  const bullPrefix = testRedisPrefix('sample-test');
-  prefixes.push(bullPrefix);
-  return createSampleApp({
-    port: 0,
-    publicHost: '127.0.0.1',
-    database: ':memory:',
-    redisUrl: REDIS_URL,
-    bullPrefix,
-    exportsDir: join(tmp, name, 'exports'),
-    outboxDir: join(tmp, name, 'outbox'),
-    tickets: options.tickets,
-    confirm: options.confirm ?? false,
-    logger: false,
-    exportOptions: { batchSize: options.batchSize ?? 500, progressInterval: 50, attempts: 1 },
-  });
-}
-
-async function newPage(viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ acceptDownloads: true, viewport, locale: 'en-US', timezoneId: 'UTC' });
-  const page = await context.newPage();
-  // Delete / cancel ask for confirmation.
-  page.on('dialog', (dialog) => void dialog.accept());
-  return { context, page };
-}
-
-/** Signs in on the demo page by clicking the user's card, and waits for the export page. */
-async function signIn(page: Page, sample: SampleApp, email: string): Promise<void> {
-  await page.goto(`${sample.url}/demo/sign-in`);
-  await page.click(`button[data-user-email="${email}"]`);
-  await page.waitForURL('**/settings/data-export');
-  await page.waitForSelector('body[data-ready="true"]');
-}
 
 /** What the request form says before any click: closed (and why), or open. */
 async function requestForm(page: Page): Promise<{ blocked: string | null; buttonDisabled: boolean; fieldsDisabled: boolean; rules: string | null }> {
@@ -86,29 +28,6 @@ async function requestForm(page: Page): Promise<{ blocked: string | null; button
     fieldsDisabled: await page.isDisabled('input.category >> nth=0'),
     rules: (await page.isVisible('#rules')) ? await page.textContent('#rules') : null,
   };
-}
-
-/** The page as a person reads it holds no error code and no HTTP status. */
-async function expectNoCodes(page: Page): Promise<void> {
-  const text = await page.innerText('main');
-  expect(text).not.toMatch(/EXPORT_[A-Z_]+|HTTP_\d+/);
-}
-
-/** Widest point of the page, in CSS pixels (the viewport's width when nothing overflows). */
-const pageWidth = (page: Page) => page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
-
-/**
- * Saves a screenshot of the top of the page, down to the bottom of `until` (default: the whole
- * main column, at most 900 px), so the PNGs stay small.
- */
-async function shot(page: Page, file: string, until = 'main'): Promise<void> {
-  // Runs in the page (the test's tsconfig has no DOM types, hence `globalThis as any`).
-  const height: number = await page.evaluate((selector) => {
-    const w = globalThis as any;
-    w.scrollTo(0, 0);
-    return Math.ceil(w.document.querySelector(selector).getBoundingClientRect().bottom + 20);
-  }, until);
-  await page.screenshot({ path: join(shots, file), clip: { x: 0, y: 0, width: 1280, height: Math.min(900, height) } });
 }
 
 describe('help-desk sample: Settings → Data Export in headless Chromium', () => {
