@@ -173,8 +173,9 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
   }
 
   async stat(key: string): Promise<ExportStorageStat | null> {
+    const Key = this.objectKey(key);
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
       return { size: res.ContentLength ?? 0, modifiedAt: res.LastModified ?? new Date(0) };
     } catch (err) {
       const error = S3StorageError.from('stat', err);

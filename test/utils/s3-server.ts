@@ -1,6 +1,6 @@
 import { CreateBucketCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -20,21 +20,17 @@ export interface S3TestServer {
   clientConfig: S3ClientConfig;
   /** A client with `clientConfig`. */
   client: S3Client;
-  /** Stops every process of the server (the proxy too: requests then fail with ECONNREFUSED). */
+  /** Stops every process of the server and removes its data. */
   stop(): Promise<void>;
+  /** Kills the proxy only (requests then fail with ECONNREFUSED); the data stays. */
+  stopProxy(): Promise<void>;
+  /** Starts the proxy again on the same port, and resolves once it answers. */
+  startProxy(): Promise<void>;
 }
 
 const SWIFT_SERVERS = ['account', 'container', 'object'] as const;
 const ACCESS_KEY = 'test:tester';
 const SECRET_KEY = 'testing';
-
-function kill(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
 
 /** Debian's Python, the one with the `swift` module (a pyenv one earlier on PATH has none). */
 function swiftPython(): string {
@@ -137,7 +133,7 @@ for kind, port in (('account', ${ports.account}), ('container', ${ports.containe
 
 /**
  * Starts the server and creates a bucket; resolves once S3 requests succeed (a few seconds).
- * Everything runs in one process group, killed by `stop()`; the data directory is removed.
+ * `stop()` kills every process and removes the data directory.
  */
 export async function startS3Server(bucket = 'exports'): Promise<S3TestServer> {
   const python = swiftPython();
@@ -157,16 +153,29 @@ export async function startS3Server(bucket = 'exports'): Promise<S3TestServer> {
   buildRings(python, dir, ports);
 
   const log = openSync(join(dir, 'server.log'), 'a');
-  const script = [
-    `memcached -l 127.0.0.1 -p ${memcachedPort} -U 0 -m 16 -u ${user} &`,
-    // Swift's servers call setsid(): each leaves the group, so their pids are kept to end them.
-    ...[...SWIFT_SERVERS, 'proxy'].map((kind) => `${python} /usr/bin/swift-${kind}-server ${dir}/${kind}-server.conf & echo $! >> ${dir}/pids`),
-    'wait',
-  ].join('\n');
-  // detached: its own process group, so stop() ends every server at once.
-  const group: ChildProcess = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', log, log] });
-  let exited = false;
-  group.once('exit', () => (exited = true));
+  // Each process is spawned directly: Swift's servers call setsid(), so a process group would
+  // not hold them; every one is killed by its own pid.
+  const children = new Set<ChildProcess>();
+  let failed: string | undefined;
+  const daemon = (command: string, args: string[]): ChildProcess => {
+    const child = spawn(command, args, { stdio: ['ignore', log, log] });
+    children.add(child);
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      if (!child.killed) failed ??= `${args.at(-1) ?? command} exited (${code ?? signal})`;
+    });
+    return child;
+  };
+  daemon('memcached', ['-l', '127.0.0.1', '-p', String(memcachedPort), '-U', '0', '-m', '16', '-u', user]);
+  for (const kind of SWIFT_SERVERS) daemon(python, [`/usr/bin/swift-${kind}-server`, join(dir, `${kind}-server.conf`)]);
+  const startProxyProcess = () => daemon(python, ['/usr/bin/swift-proxy-server', join(dir, 'proxy-server.conf')]);
+  let proxy = startProxyProcess();
+  const end = async (child: ChildProcess): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  };
 
   const endpoint = `http://127.0.0.1:${proxyPort}`;
   const clientConfig: S3ClientConfig = {
@@ -181,33 +190,38 @@ export async function startS3Server(bucket = 'exports'): Promise<S3TestServer> {
   const client = new S3Client({ ...clientConfig, maxAttempts: 1 });
   const stop = async (): Promise<void> => {
     client.destroy();
-    let pids: number[] = [];
-    try {
-      pids = readFileSync(join(dir, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      // not started yet
-    }
-    for (const pid of pids) kill(pid);
-    if (!exited && group.pid) {
-      kill(-group.pid);
-      await new Promise<void>((resolve) => (exited ? resolve() : group.once('exit', () => resolve())));
-    }
+    await Promise.all([...children].map(end));
+    closeSync(log);
     rmSync(dir, { recursive: true, force: true });
   };
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      break;
-    } catch (err) {
-      if (exited || Date.now() > deadline) {
+  const stopProxy = () => end(proxy);
+  const startProxy = async (): Promise<void> => {
+    proxy = startProxyProcess();
+    await until(() => fetch(`${endpoint}/healthcheck`).then((r) => r.ok));
+  };
+  /** Retries `check` until it resolves true, or fails with the servers' log. */
+  const until = async (check: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      let reason = 'not ready';
+      try {
+        if (await check()) return;
+      } catch (err) {
+        reason = `${(err as Error).name}: ${(err as Error).message}`;
+      }
+      if (failed || Date.now() > deadline) {
         const output = readFileSync(join(dir, 'server.log'), 'utf8').slice(-4000);
-        await stop();
-        throw new Error(`Swift did not start (${(err as Error).name}: ${(err as Error).message}):\n${output}`);
+        throw new Error(`Swift did not start (${failed ?? reason}):\n${output}`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  };
+
+  try {
+    await until(() => client.send(new CreateBucketCommand({ Bucket: bucket })).then(() => true));
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return { endpoint, bucket, clientConfig, client, stop };
+  return { endpoint, bucket, clientConfig, client, stop, stopProxy, startProxy };
 }
