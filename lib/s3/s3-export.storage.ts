@@ -47,6 +47,7 @@ export interface S3ExportStorageOptions {
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+const MAX_CLEANUPS = 1000;
 const SAFE_CODE = /^[A-Za-z0-9_.-]{1,32}$/;
 
 /**
@@ -75,9 +76,14 @@ export class S3StorageError extends Error {
    */
   static from(operation: string, err: unknown): S3StorageError {
     if (err instanceof S3StorageError) return err;
-    const e = err as { $metadata?: { httpStatusCode?: number }; Code?: unknown; name?: unknown; code?: unknown } | null;
+    const e = err as { $metadata?: { httpStatusCode?: number }; Code?: unknown; name?: unknown; code?: unknown; message?: unknown } | null;
     const status = e?.$metadata?.httpStatusCode;
-    const named = [e?.Code, e?.name, e?.code].find((c): c is string => typeof c === 'string' && SAFE_CODE.test(c) && c !== 'Unknown' && c !== 'Error');
+    // The SDK wraps some network errors (those not `instanceof Error` in its realm) in one that
+    // keeps only the message: its `connect ECONNREFUSED …` still names the code.
+    const networkCode = typeof e?.message === 'string' ? /\b(E[A-Z]{3,20})\b/.exec(e.message)?.[1] : undefined;
+    const named = [e?.Code, e?.name, e?.code, networkCode].find(
+      (c): c is string => typeof c === 'string' && SAFE_CODE.test(c) && c !== 'Unknown' && c !== 'Error',
+    );
     const code = status === 404 ? 'ENOENT' : (named ?? (status === undefined ? 'Error' : String(status)));
     return new S3StorageError(operation, status, code);
   }
@@ -109,6 +115,8 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
   private readonly ownsClient: boolean;
   private readonly partSize: number;
   private readonly queueSize: number;
+  /** Object keys whose delete failed (the server was unreachable): tried again on the next put. */
+  private readonly cleanupLater = new Set<string>();
 
   constructor(options: S3ExportStorageOptions) {
     super();
@@ -133,6 +141,7 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
 
   async put(key: string, body: Readable): Promise<ExportStorageStat> {
     const Key = this.objectKey(key);
+    this.retryCleanups();
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key, Body: body, ContentType: 'application/octet-stream' },
@@ -186,14 +195,16 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
 
   async delete(key: string): Promise<void> {
     const Key = this.objectKey(key);
-    // One DeleteObject: some servers (Swift) refuse the batch DeleteObjects without Content-MD5.
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+      await this.deleteObject(Key);
+      this.cleanupLater.delete(Key);
     } catch (err) {
-      const error = S3StorageError.from('delete', err);
-      if (error.code !== 'ENOENT') throw error;
+      // A failed upload whose abort could not reach the server: its parts are removed once it
+      // answers again (the next put), as long as this process lives. A lifecycle rule that
+      // aborts incomplete multipart uploads covers the rest (docs/storage.md).
+      if (this.cleanupLater.size < MAX_CLEANUPS) this.cleanupLater.add(Key);
+      throw err;
     }
-    await this.abortUnfinished(Key);
   }
 
   /** Destroys the client this storage created (its sockets); a client passed in is left alone. */
@@ -207,6 +218,27 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
       throw new InvalidExportOptionsError(ExportMessages.s3BadKey(key));
     }
     return `${this.prefix}${key}`;
+  }
+
+  private async deleteObject(Key: string): Promise<void> {
+    // One DeleteObject: some servers (Swift) refuse the batch DeleteObjects without Content-MD5.
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+    } catch (err) {
+      const error = S3StorageError.from('delete', err);
+      if (error.code !== 'ENOENT') throw error;
+    }
+    await this.abortUnfinished(Key);
+  }
+
+  /** Tries the deletes that failed earlier again, in the background. */
+  private retryCleanups(): void {
+    for (const Key of [...this.cleanupLater]) {
+      this.cleanupLater.delete(Key);
+      this.deleteObject(Key).catch(() => {
+        if (this.cleanupLater.size < MAX_CLEANUPS) this.cleanupLater.add(Key);
+      });
+    }
   }
 
   /** Aborts the multipart uploads a killed worker left under `Key` (their parts cost storage). */

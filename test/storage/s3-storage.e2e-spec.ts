@@ -356,12 +356,16 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
         expect(row.activeSlot).toBeNull();
         await server.startProxy();
         expect(await keys(prefix)).toEqual([]);
+        // The abort could not reach the server: the upload's parts are still there, until the
+        // storage's next put removes them.
+        expect(await uploads(prefix)).toHaveLength(1);
 
         // The next export of the account, with the server back, completes.
         storage.holdAt = Infinity;
         const again = await waitForExport(t.dataSource, (await t.service.request(owner(TEAM_A))).id, 30_000);
         expect(again.status).toBe(ExportStatus.Completed);
         expect(await keys(prefix)).toEqual([`${prefix}${again.storageKey}`]);
+        await until('the orphaned upload to go', async () => (await uploads(prefix)).length === 0);
       } finally {
         await server.startProxy().catch(() => undefined);
         await t.close();
