@@ -377,9 +377,14 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
     /** Counts puts per key: each export is stored exactly once, by one of the workers. */
     class CountingS3Storage extends S3ExportStorage {
       readonly puts: string[] = [];
+      shutdowns = 0;
       override put(key: string, body: Readable): Promise<ExportStorageStat> {
         this.puts.push(key);
         return super.put(key, body);
+      }
+      override onApplicationShutdown(): void {
+        this.shutdowns++;
+        super.onApplicationShutdown();
       }
     }
     const prefix = freshPrefix('shared');
@@ -434,6 +439,11 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
         }
         expect((await readZip(await downloadArchive({ service: two.get(ExportService) } as TestApp, row.id, owner(accounts[i])))).has('manifest.json')).toBe(true);
       }
+
+      // Each app's shutdown destroys the client its storage created.
+      await two.close();
+      apps.splice(apps.indexOf(two), 1);
+      expect(storages.map((s) => s.shutdowns)).toEqual([0, 1]);
     }, 90_000);
   });
 });
