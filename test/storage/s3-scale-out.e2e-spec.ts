@@ -20,6 +20,7 @@ import { trackRedisPrefix } from '../utils/global-setup';
 import { S3TestServer, startS3Server } from '../utils/s3-server';
 import { downloadArchive, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
+import { recordFault } from '../faults/fault-matrix';
 
 const MiB = 1024 * 1024;
 /** Team A's extra messages: random text, about 15 MiB of archive (three parts of 5 MiB). */
@@ -148,10 +149,12 @@ describe('an API-only host and two worker processes sharing one Redis and one S3
     const writer = log().find((l) => l.event === 'put-start' && l.key === deadKey)!;
     const victim = workers.find((w) => w.pid === writer.pid)!;
     await stopWorker(victim, 'SIGKILL');
+    const killed = Date.now();
     expect(log().some((l) => l.event === 'put' && l.key === deadKey)).toBe(false);
     expect(await keys()).not.toContain(deadKey);
 
     const done = await waitForExport(dataSource, view.id, 90_000);
+    recordFault('S3: worker killed mid-upload', 'postgres', done.status, Date.now() - killed);
     expect({ status: done.status, error: done.error, attempts: done.attempts }).toEqual({ status: ExportStatus.Completed, error: null, attempts: 2 });
     expect(done.storageKey).not.toBe(deadKey);
     const survivor = log().find((l) => l.event === 'put' && l.key === done.storageKey)!;

@@ -26,6 +26,7 @@ import { fakeAuth } from '../utils/fake-auth';
 import { S3TestServer, startS3Server } from '../utils/s3-server';
 import { createTestApp, deleteRedisKeys, downloadArchive, TEST_SECRET, TestApp, TestClock, testRedisPrefix, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
+import { recordFault } from '../faults/fault-matrix';
 
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
@@ -323,6 +324,7 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
         const started = Date.now();
         const view = await t.service.request(owner(TEAM_A));
         const row = await waitForExport(t.dataSource, view.id, 15_000);
+        recordFault('S3: wrong credentials', 'postgres', row.status, Date.now() - started);
         expect(Date.now() - started).toBeLessThan(8000);
         expect(row.status).toBe(ExportStatus.Failed);
         expect(row.error).toMatch(/^Export failed while storing the archive \(S3StorageError [A-Za-z]+\)\.$/);
@@ -350,6 +352,7 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
         const stopped = Date.now();
         storage.release();
         const row = await waitForExport(t.dataSource, view.id, 20_000);
+        recordFault('S3: server stopped mid-upload', 'postgres', row.status, Date.now() - stopped);
         expect(Date.now() - stopped).toBeLessThan(8000);
         expect(row.status).toBe(ExportStatus.Failed);
         expect(row.error).toMatch(/^Export failed while storing the archive \(S3StorageError [A-Za-z0-9]+\)\.$/);
