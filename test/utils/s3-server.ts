@@ -166,6 +166,9 @@ export async function startS3Server(bucket = 'exports'): Promise<S3TestServer> {
     });
     return child;
   };
+  // A test process that dies without afterAll still ends its servers.
+  const killAll = () => children.forEach((c) => c.kill('SIGKILL'));
+  process.once('exit', killAll);
   daemon('memcached', ['-l', '127.0.0.1', '-p', String(memcachedPort), '-U', '0', '-m', '16', '-u', user]);
   for (const kind of SWIFT_SERVERS) daemon(python, [`/usr/bin/swift-${kind}-server`, join(dir, `${kind}-server.conf`)]);
   const startProxyProcess = () => daemon(python, ['/usr/bin/swift-proxy-server', join(dir, 'proxy-server.conf')]);
@@ -191,6 +194,7 @@ export async function startS3Server(bucket = 'exports'): Promise<S3TestServer> {
   const stop = async (): Promise<void> => {
     client.destroy();
     await Promise.all([...children].map(end));
+    process.off('exit', killAll);
     closeSync(log);
     rmSync(dir, { recursive: true, force: true });
   };
