@@ -42,10 +42,19 @@ export interface S3ExportStorageOptions {
    * @default 2
    */
   queueSize?: number;
+  /**
+   * Milliseconds a request may go without the server sending or taking a byte before it fails
+   * (a frozen server, a broken network). The SDK's own default is to wait forever. Applies to a
+   * client created from settings that have no `requestHandler` of their own.
+   * @default 30000
+   */
+  socketTimeout?: number;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_SOCKET_TIMEOUT = 30_000;
+const CONNECTION_TIMEOUT = 10_000;
 const SAFE_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 const MAX_CLEANUPS = 1000;
 const SAFE_CODE = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -120,7 +129,14 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
 
   constructor(options: S3ExportStorageOptions) {
     super();
-    const { bucket, prefix = '', client = {}, partSize = DEFAULT_PART_SIZE, queueSize = 2 } = options ?? ({} as S3ExportStorageOptions);
+    const {
+      bucket,
+      prefix = '',
+      client = {},
+      partSize = DEFAULT_PART_SIZE,
+      queueSize = 2,
+      socketTimeout = DEFAULT_SOCKET_TIMEOUT,
+    } = options ?? ({} as S3ExportStorageOptions);
     if (typeof bucket !== 'string' || bucket === '') throw new InvalidExportOptionsError(ExportMessages.s3BadOption('bucket', 'a bucket name'));
     if (typeof prefix !== 'string' || (prefix !== '' && !SAFE_KEY.test(prefix.replace(/\/$/, '')))) {
       throw new InvalidExportOptionsError(ExportMessages.s3BadOption('prefix', "letters, digits, '.', '_', '-' and '/' (e.g. 'exports/')"));
@@ -131,12 +147,18 @@ export class S3ExportStorage extends ExportStorage implements OnApplicationShutd
     if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 16) {
       throw new InvalidExportOptionsError(ExportMessages.s3BadOption('queueSize', 'an integer from 1 to 16'));
     }
+    if (!Number.isInteger(socketTimeout) || socketTimeout < 1) {
+      throw new InvalidExportOptionsError(ExportMessages.s3BadOption('socketTimeout', 'a positive number of milliseconds'));
+    }
     this.bucket = bucket;
     this.prefix = prefix;
     this.partSize = partSize;
     this.queueSize = queueSize;
     this.ownsClient = !(client instanceof S3Client);
-    this.client = client instanceof S3Client ? client : new S3Client(client);
+    this.client =
+      client instanceof S3Client
+        ? client
+        : new S3Client({ ...client, requestHandler: client.requestHandler ?? { connectionTimeout: CONNECTION_TIMEOUT, socketTimeout } });
   }
 
   async put(key: string, body: Readable): Promise<ExportStorageStat> {

@@ -169,6 +169,34 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
       storage.onApplicationShutdown();
     });
 
+    it('a frozen server fails the put after socketTimeout instead of hanging, and leaves no object', async () => {
+      const prefix = freshPrefix('frozen');
+      const storage = storageAt(prefix, { socketTimeout: 1500, client: { ...server.clientConfig, maxAttempts: 1 } });
+      const body = new PassThrough();
+      const put = storage.put('frozen.abc.zip', body);
+      put.catch(() => undefined);
+      body.write(pattern(6 * MiB));
+      await until('the multipart upload', async () => (await uploads(prefix)).length === 1);
+      server.freezeProxy();
+      let started = 0;
+      try {
+        started = Date.now();
+        body.end(pattern(1000));
+        const err = await put.catch((e: unknown) => e);
+        expect(err).toMatchObject({ name: 'S3StorageError', status: undefined });
+        expect(Date.now() - started).toBeLessThan(8000);
+        const stat = Date.now();
+        await expect(storage.stat('frozen.abc.zip')).rejects.toBeInstanceOf(S3StorageError);
+        expect(Date.now() - stat).toBeLessThan(4000);
+      } finally {
+        server.thawProxy();
+      }
+      expect(await keys(prefix)).toEqual([]);
+      await storage.delete('frozen.abc.zip');
+      await until('the upload to go', async () => (await uploads(prefix)).length === 0);
+      expect(await keys(prefix)).toEqual([]);
+    }, 30_000);
+
     it('delete also aborts the unfinished upload a killed worker left under the key', async () => {
       const prefix = freshPrefix('orphan');
       const storage = storageAt(prefix);
@@ -186,7 +214,7 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
     });
 
     it('validates its options and keys', async () => {
-      const bad: unknown[] = [{ bucket: '' }, { bucket: 'b', partSize: MiB }, { bucket: 'b', queueSize: 0 }, { bucket: 'b', prefix: '../up' }];
+      const bad: unknown[] = [{ bucket: '' }, { bucket: 'b', partSize: MiB }, { bucket: 'b', queueSize: 0 }, { bucket: 'b', prefix: '../up' }, { bucket: 'b', socketTimeout: 0 }];
       for (const options of bad) {
         expect(() => new S3ExportStorage(options as ConstructorParameters<typeof S3ExportStorage>[0])).toThrow(InvalidExportOptionsError);
       }

@@ -26,6 +26,10 @@ export interface S3TestServer {
   stopProxy(): Promise<void>;
   /** Starts the proxy again on the same port, and resolves once it answers. */
   startProxy(): Promise<void>;
+  /** Freezes the proxy (SIGSTOP): connections are accepted, nothing is answered. */
+  freezeProxy(): void;
+  /** Lets a frozen proxy go on (SIGCONT). */
+  thawProxy(): void;
 }
 
 const SWIFT_SERVERS = ['account', 'container', 'object'] as const;
@@ -227,5 +231,7 @@ export async function startS3Server(bucket = 'exports'): Promise<S3TestServer> {
     await stop();
     throw err;
   }
-  return { endpoint, bucket, clientConfig, client, stop, stopProxy, startProxy };
+  const freezeProxy = () => void proxy.kill('SIGSTOP');
+  const thawProxy = () => void proxy.kill('SIGCONT');
+  return { endpoint, bucket, clientConfig, client, stop, stopProxy, startProxy, freezeProxy, thawProxy };
 }
