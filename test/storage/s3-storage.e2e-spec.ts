@@ -1,4 +1,4 @@
-import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { BullModule } from '@nestjs/bull';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -300,6 +300,27 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
       await http.delete(`/exports/${row.id}`).set('x-user', OWNER_A).expect(200);
       expect(await keys(prefix)).toEqual([]);
       await http.get(path).expect(410);
+    });
+
+    it('an object deleted or cut behind its back answers 410 EXPORT_ARCHIVE_MISSING, not a broken download', async () => {
+      for (const damage of ['deleted', 'cut'] as const) {
+        clock.advance(2000);
+        const view = await t.service.request(owner(TEAM_A));
+        const row = await waitForExport(t.dataSource, view.id);
+        expect(row.status).toBe(ExportStatus.Completed);
+        const Key = `${prefix}${row.storageKey}`;
+        if (damage === 'deleted') {
+          await server.client.send(new DeleteObjectCommand({ Bucket: server.bucket, Key }));
+        } else {
+          const raw = await readAll((await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key }))).Body as Readable);
+          await server.client.send(new PutObjectCommand({ Bucket: server.bucket, Key, Body: raw.subarray(0, raw.length - 100) }));
+        }
+        const path = pathOf((await http.get(`/exports/${row.id}`).set('x-user', OWNER_A).expect(200)).body.downloadUrl);
+        const res = await http.get(path).set('Range', 'bytes=0-99').expect(410);
+        expect(res.body.code).toBe('EXPORT_ARCHIVE_MISSING');
+        expect((await t.dataSource.getRepository(DataExport).findOneByOrFail({ id: row.id })).status).toBe(ExportStatus.Expired);
+        await server.client.send(new DeleteObjectCommand({ Bucket: server.bucket, Key }));
+      }
     });
 
     it('removes the object when the download window ends', async () => {
