@@ -337,6 +337,25 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
     });
   });
 
+  it('with encryption off (left to the bucket), stores the plain archive and serves ranges of it (SQLite)', async () => {
+    const prefix = freshPrefix('plain');
+    const t = await createTestApp('sqlite', { entities: HELP_DESK_ENTITIES, exportOptions: { storage: storageAt(prefix), encryption: false } });
+    try {
+      await seedHelpDesk(t.dataSource, 3);
+      const row = await waitForExport(t.dataSource, (await t.service.request(owner(TEAM_A))).id);
+      expect({ status: row.status, encryption: row.encryption }).toEqual({ status: ExportStatus.Completed, encryption: null });
+      const raw = await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key: `${prefix}${row.storageKey}` }));
+      const stored = await readAll(raw.Body as Readable);
+      expect(createHash('sha256').update(stored).digest('hex')).toBe(row.sha256);
+      const whole = await downloadArchive(t, row.id, owner(TEAM_A));
+      expect(whole.equals(stored)).toBe(true);
+      const middle = await downloadArchive(t, row.id, owner(TEAM_A), { start: 100, end: 199 });
+      expect(middle.equals(stored.subarray(100, 200))).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+
   describe('an upload that fails (PostgreSQL)', () => {
     /** The real storage, whose body stops after `holdAt` bytes until `release()`: a moment to break the server. */
     class HeldS3Storage extends S3ExportStorage {
