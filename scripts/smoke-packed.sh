@@ -138,6 +138,13 @@ fi
 # --- build and pack -------------------------------------------------------------------------
 log "npm run build"
 run_logged "npm run build" "$REPO_DIR" "$LOGS/build.log" npm run build
+# The AWS SDK is an optional peer: only the nestjs-data-export/s3 entry point may load it.
+log "checking that the package root loads no @aws-sdk module"
+(cd "$REPO_DIR" && node -e '
+  require("./dist/index.js");
+  const aws = Object.keys(require.cache).filter((k) => k.includes("@aws-sdk"));
+  if (aws.length) { console.error(`the package root loads ${aws[0]}`); process.exit(1); }
+') || die "dist/index.js loads the AWS SDK: keep S3 code behind nestjs-data-export/s3"
 log "npm pack"
 run_logged "npm pack" "$REPO_DIR" "$LOGS/pack.log" npm pack --pack-destination "$WORK/pack"
 shopt -s nullglob

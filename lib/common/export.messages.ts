@@ -75,6 +75,9 @@ export const ExportMessages = {
   runStalled: (seconds: number) =>
     `Export failed: it made no progress for ${seconds} s (the database stopped sending rows, or the storage stopped taking them).`,
   workerShutDown: () => 'Export stopped: the worker shut down while it ran.',
+  s3BadOption: (name: string, expected: string) => `S3ExportStorage option "${name}" must be ${expected}.`,
+  s3BadKey: (key: string) =>
+    `S3ExportStorage refused the key ${describe(key)}: keys are letters, digits, '.', '_' and '-' in '/'-separated parts. A custom ExportStorage wrapper must pass the library's keys unchanged.`,
 };
 
 function describe(value: unknown): string {

@@ -9,7 +9,7 @@ import { ExportMessages } from './export.messages';
  */
 export function failureReason(err: unknown): string {
   const e = err as { name?: unknown; code?: unknown } | null;
-  const name = typeof e?.name === 'string' && /^[A-Za-z]{1,40}$/.test(e.name) ? e.name : 'Error';
+  const name = typeof e?.name === 'string' && /^[A-Za-z][A-Za-z0-9]{0,39}$/.test(e.name) ? e.name : 'Error';
   const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? String(e.code) : '';
   return /^[A-Za-z0-9_.-]{1,32}$/.test(code) ? `${name} ${code}` : name;
 }

@@ -13,6 +13,8 @@
  * - `FAULT_OPTIONS`: JSON merged last into the `ExportModule.forRoot()` options (durations as
  *   strings, e.g. `{"staleAfter":"2s","attempts":2}`).
  * - `FAULT_STORAGE_DELAY_MS`: the storage takes each chunk this much late (a slow disk or network).
+ * - `FAULT_S3`: `S3ExportStorage` options (JSON) instead of the disk: archives go to that bucket
+ *   (puts and deletes recorded with `FAULT_LOG`, chunks late with `FAULT_STORAGE_DELAY_MS`).
  * - `FAULT_VERBOSE=1`: the application logs at every level, not only errors (with
  *   `FAULT_WORKER_LOG` in the test process, see `worker-processes.ts`, to read what a worker did).
  * - `FAULT_LOG`: a file this process appends one JSON line to for every storage `put` (started
@@ -30,7 +32,7 @@ import { appendFileSync } from 'node:fs';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { DATA_EXPORT_ENTITIES, EXPORT_QUEUE, ExportModule, LocalDiskStorage, LoggingExportNotifier } from 'nestjs-data-export';
 import { EXPORT_JOB } from '../../lib/common/export.constants';
-import type { ExportRequester, ExportStorageStat, ExportView } from 'nestjs-data-export';
+import type { ExportRequester, ExportStorage, ExportStorageStat, ExportView } from 'nestjs-data-export';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { DatabaseName, dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { TEST_SECRET } from '../utils/test-app';
@@ -79,6 +81,26 @@ class SlowDiskStorage extends LocalDiskStorage {
 
 const DELAY = optionalNumber('FAULT_STORAGE_DELAY_MS', 0);
 
+/** `FAULT_S3`'s storage; the SDK is loaded only then, as in a host that uses it. */
+function s3Storage(options: import('nestjs-data-export/s3').S3ExportStorageOptions): ExportStorage {
+  const { S3ExportStorage } = require('nestjs-data-export/s3') as typeof import('nestjs-data-export/s3');
+  class RecordingS3Storage extends S3ExportStorage {
+    override async put(key: string, body: Readable): Promise<ExportStorageStat> {
+      record('put-start', { key });
+      const late = DELAY > 0 ? pipeline(body, new Transform({ transform: (c, _e, done) => setTimeout(() => done(null, c), DELAY) }), () => undefined) : body;
+      const stat = await super.put(key, late);
+      record('put', { key, size: stat.size });
+      return stat;
+    }
+
+    override async delete(key: string): Promise<void> {
+      await super.delete(key);
+      record('delete', { key });
+    }
+  }
+  return new RecordingS3Storage(options);
+}
+
 /** The default notifier, recording each `failed` call (the export id only). */
 class RecordingNotifier extends LoggingExportNotifier {
   override failed(view: ExportView, to: ExportRequester): void {
@@ -110,7 +132,9 @@ class RecordingNotifier extends LoggingExportNotifier {
     }),
     ExportModule.forRoot({
       secret: TEST_SECRET,
-      storage: LOG
+      storage: process.env.FAULT_S3
+        ? s3Storage(JSON.parse(process.env.FAULT_S3))
+        : LOG
         ? new RecordingDiskStorage(env('FAULT_STORAGE'))
         : DELAY > 0
           ? new SlowDiskStorage(env('FAULT_STORAGE'), DELAY)
