@@ -56,13 +56,15 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
   })();
   pumped.catch(() => undefined);
   const broken = pumped.then(() => new Promise<never>(() => undefined));
+  broken.catch(() => undefined);
   const put = async (cells: string[]): Promise<void> => {
     if (!csv.write(cells)) await Promise.race([once(csv, 'drain'), broken]);
   };
 
   const declared = category.fields.map((f) => f.key);
-  let columns: string[] | undefined = category.kind === 'entity' || declared.length > 0 ? declared : undefined;
-  const known = new Set(columns);
+  // An exporter's header waits for its first row (see above).
+  let columns: string[] | undefined = category.kind === 'entity' ? declared : undefined;
+  const known = new Set(declared);
   const writeHeader = () => put(columns!.map((key) => csvCell(key, neutralizeFormulas)));
   if (columns) await writeHeader();
 
@@ -108,7 +110,11 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
     }
     rows += unreported;
     if (unreported > 0) await ctx.onBatch(category, unreported);
-    // An exporter that declares no field and yields no row has no header: its file is empty.
+    // An exporter without rows: its declared fields, if any (else the file is empty).
+    if (!columns && declared.length > 0) {
+      columns = declared;
+      await writeHeader();
+    }
     csv.end();
     await pumped;
     return rows;

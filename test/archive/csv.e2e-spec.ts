@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ExportModuleOptions, ExportPrincipal, ExportStatus } from 'nestjs-data-export';
+import { CategoryExporter, Exporter, ExportModuleOptions, ExportPrincipal, ExportStatus, ExportSubject } from 'nestjs-data-export';
 import { Customer, HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
 import { expectedRows, HelpDeskSeed, REDACTED_CANARY, secretsOf, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { DATABASES, DatabaseName } from '../utils/databases';
@@ -254,5 +254,68 @@ describe.each(DATABASES)('csv archive on %s', (db) => {
         expect(bodies).not.toContain(FORMULAS[0]);
       }, 120_000);
     }
+  });
+});
+
+/** Rows of a payment provider, with a declared schema, a mask and values of every JSON kind. */
+@Exporter('ledger', {
+  schema: { type: 'object', properties: { id: { type: 'string' }, amount: { type: 'string' } } },
+  redact: { card: { keep: 'last4' }, secretNote: true },
+})
+class LedgerExporter implements CategoryExporter {
+  async *rows(subject: ExportSubject) {
+    yield { amount: 2n ** 60n, id: `${subject.accountId}-1`, at: new Date(Date.UTC(2026, 0, 1)), card: '4242424242424242', pdf: Buffer.from('pdf'), meta: { n: 1 }, note: '=1+1', secretNote: 'hidden' };
+    yield { id: `${subject.accountId}-2`, amount: -7n, card: null, note: undefined };
+  }
+}
+
+/** No schema: its header is the first row's keys; a later row may leave some out. */
+@Exporter('shapes')
+class ShapesExporter implements CategoryExporter {
+  async *rows() {
+    yield { a: 1, b: 'x', c: true };
+    yield { a: 2.5 };
+  }
+}
+
+/** A later row has a field its header does not. */
+@Exporter('drifting')
+class DriftingExporter implements CategoryExporter {
+  async *rows() {
+    yield { a: 1 };
+    yield { a: 2, extra: 'kept out of no file' };
+  }
+}
+
+describe('csv archive of custom exporters', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp('sqlite', { entities: HELP_DESK_ENTITIES, metadata: { providers: [LedgerExporter, ShapesExporter, DriftingExporter] } });
+  });
+  afterAll(() => t?.close());
+
+  it('writes the declared fields first, then the first row\'s other keys, with the value rules and masks', async () => {
+    const { entries } = await exportArchive(t, { categories: ['ledger', 'shapes'] });
+    expect(parseStrict(entries.get('ledger.csv')!)).toEqual([
+      ['id', 'amount', 'card', 'at', 'pdf', 'meta', 'note'],
+      [`${TEAM_A}-1`, (2n ** 60n).toString(), '…4242', '2026-01-01T00:00:00.000Z', Buffer.from('pdf').toString('base64'), '{"n":1}', "'=1+1"],
+      [`${TEAM_A}-2`, '-7', '', '', '', '', ''],
+    ]);
+    expect(parseStrict(entries.get('shapes.csv')!)).toEqual([
+      ['a', 'b', 'c'],
+      ['1', 'x', 'true'],
+      ['2.5', '', ''],
+    ]);
+    for (const bytes of entries.values()) expect(bytes.includes('hidden')).toBe(false);
+  });
+
+  it('fails the export, naming the category and the field, when a later row has a field outside the header', async () => {
+    const view = await t.service.request(OWNER_A, { format: 'csv', categories: ['drifting'] });
+    const row = await waitForExport(t.dataSource, view.id);
+    expect(row.status).toBe(ExportStatus.Failed);
+    expect(row.error).toContain('category "drifting"');
+    expect(row.error).toContain('"extra"');
+    expect(row.error).not.toContain('kept out of no file');
+    expect(row.activeSlot).toBeNull();
   });
 });
