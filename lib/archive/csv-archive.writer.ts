@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { stringify, Stringifier } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
 import { ExportProcessingError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import type { PlannedCategory } from '../metadata/export-category.interface';
@@ -8,6 +9,9 @@ import type { ArchiveContext, CsvCellOptions } from './archive.writer';
 import type { ChunkedEntryWriter } from './chunked-entry.writer';
 import { csvCell } from './csv-cell.util';
 import { ZipArchiveWriter } from './zip-archive.writer';
+
+/** RFC 4180 as csv-stringify writes it: CRLF record ends, and a cell with a CR or a LF quoted too. */
+const STRINGIFY_OPTIONS = { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true } as const;
 
 /** The `csv` option's defaults, for a context that does not carry it. */
 const CSV_DEFAULTS: CsvCellOptions = { neutralizeFormulas: true, bom: false };
@@ -49,7 +53,9 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
   ctx.onCategory?.(category);
   const { neutralizeFormulas, bom } = ctx.csv ?? CSV_DEFAULTS;
   if (bom) entry.append('\uFEFF');
-  const csv: Stringifier = stringify({ record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true });
+  const records = category.kind === 'entity' ? ctx.source.csv?.(category, { neutralizeFormulas }) : undefined;
+  if (records) return writeSourceRecords(ctx, category, entry, records, neutralizeFormulas);
+  const csv: Stringifier = stringify(STRINGIFY_OPTIONS);
   // csv-stringify's output goes to the entry as it comes, with the archive's backpressure.
   const pumped = (async () => {
     for await (const text of csv) if (entry.appendBytes(text as Buffer)) await entry.flush();
@@ -122,4 +128,50 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
     csv.destroy();
     throw err;
   }
+}
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Writes a category whose CSV records the source wrote itself (PostgreSQL's `COPY`): the header
+ * row through csv-stringify, then the records as they came, each record's LF end made CRLF. A LF
+ * inside a quoted cell is data and stays; quotes are followed across chunks. Returns the row
+ * count, reporting every `batchSize` rows.
+ */
+async function writeSourceRecords(
+  ctx: ArchiveContext,
+  category: PlannedCategory,
+  entry: ChunkedEntryWriter,
+  records: AsyncIterable<Buffer>,
+  neutralizeFormulas: boolean,
+): Promise<number> {
+  const header = category.fields.map((f) => csvCell(f.key, neutralizeFormulas));
+  if (entry.append(stringifySync([header], STRINGIFY_OPTIONS))) await entry.flush();
+  let quoted = false;
+  let rows = 0;
+  let unreported = 0;
+  for await (const bytes of records) {
+    const out = Buffer.allocUnsafe(2 * bytes.length);
+    let used = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const byte = bytes[i];
+      if (byte === QUOTE) quoted = !quoted;
+      else if (byte === LF && !quoted) {
+        out[used++] = CR;
+        unreported++;
+      }
+      out[used++] = byte;
+    }
+    if (entry.appendBytes(out.subarray(0, used), true)) await entry.flush();
+    if (unreported >= ctx.batchSize) {
+      rows += unreported;
+      await ctx.onBatch(category, unreported);
+      unreported = 0;
+    }
+  }
+  rows += unreported;
+  if (unreported > 0) await ctx.onBatch(category, unreported);
+  return rows;
 }
