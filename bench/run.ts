@@ -275,11 +275,11 @@ async function explain(api: INestApplicationContext, logged: ReadStatements, see
   }
 }
 
-function describeOurs(r: OursResult): string {
+function describeOurs(r: OursResult, format: BenchArgs['format']): string {
   const s = r.wallMs / 1000;
   return (
     `ours:   ${s.toFixed(2)} s wall (job ${(r.jobMs / 1000).toFixed(2)} s), ${fmtInt(r.rows / s)} rows/s, ` +
-    `${(r.ndjsonBytes / MB / s).toFixed(1)} MB/s NDJSON (${fmtMB(r.ndjsonBytes)} MB → ${fmtMB(r.archiveBytes)} MB zip` +
+    `${(r.ndjsonBytes / MB / s).toFixed(1)} MB/s ${format === 'csv' ? 'CSV' : 'NDJSON'} (${fmtMB(r.ndjsonBytes)} MB → ${fmtMB(r.archiveBytes)} MB zip` +
     `${r.encrypted ? `, ${fmtMB(r.storedBytes)} MB encrypted at rest` : ''}), ` +
     `worker CPU ${(r.workerCpuMs / 1000).toFixed(2)} s (user ${(r.workerCpuUserMs / 1000).toFixed(2)}), ` +
     `db backend CPU ${(r.backendCpuMs / 1000).toFixed(2)} s, others on the machine ${(Math.max(0, r.othersCpuMs) / 1000).toFixed(2)} s, ` +
@@ -366,7 +366,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
             profile = stopped.profile ?? profile;
             lastHwm = stopped.hwm;
             const contended = result.othersCpuMs > args.maxOthersMs && !last;
-            log(`${tag(run, attempt, contended)}${describeOurs(result)}`);
+            log(`${tag(run, attempt, contended)}${describeOurs(result, args.format)}`);
             if (run === 0 && attempt === 0) log(`        ${memoryTimeline(result.samples)}`);
             if (contended) continue;
             if (result.othersCpuMs > args.maxOthersMs) contendedKept++;
