@@ -10,7 +10,10 @@ import type { ChunkedEntryWriter } from './chunked-entry.writer';
 import { csvCell } from './csv-cell.util';
 import { ZipArchiveWriter } from './zip-archive.writer';
 
-/** RFC 4180 as csv-stringify writes it: CRLF record ends, and a cell with a CR or a LF quoted too. */
+/**
+ * RFC 4180 as csv-stringify writes it: CRLF record ends, and a cell with a CR or a LF quoted too
+ * (the cells PostgreSQL's COPY quotes: both paths write the same bytes).
+ */
 const STRINGIFY_OPTIONS = { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true } as const;
 
 /** The `csv` option's defaults, for a context that does not carry it. */

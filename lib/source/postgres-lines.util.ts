@@ -170,15 +170,17 @@ export function postgresLinePlan(category: EntityCategory, selectSql: string): P
  * The text of a CSV cell as the CSV writer's `csvCell` writes it: a text whose first character is
  * `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (with `neutralize`) unless it is the text of a
  * number; timestamps as ISO-8601 UTC; integers, booleans (`true`/`false`), uuids and bigints as
- * their text; NULL (an empty cell) for null.
+ * their text; NULL (an empty cell) for null and for an empty text.
  */
 function csvCellExpression(kind: LineKind, column: string, neutralize: boolean): string {
   switch (kind) {
     case 'string':
+      // An empty text is written as NULL is (COPY would quote it): the cells and bytes of the CSV
+      // writer's own path.
       return neutralize
         ? `CASE WHEN left(${column}::text, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) ` +
-            `AND ${column}::text !~ '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$' THEN '''' || ${column}::text ELSE ${column}::text END`
-        : `${column}::text`;
+            `AND ${column}::text !~ '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$' THEN '''' || ${column}::text ELSE NULLIF(${column}::text, '') END`
+        : `NULLIF(${column}::text, '')`;
     case 'literal':
     case 'quoted':
       return `${column}::text`;

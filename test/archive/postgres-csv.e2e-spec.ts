@@ -127,6 +127,8 @@ describe('CSV records written by PostgreSQL', () => {
     const strict = (text: string) => parse(text, { relax_quotes: false, relax_column_count: false, record_delimiter: '\r\n' }) as string[][];
     const cells = strict(copy.text);
     expect(cells).toEqual(strict(lines.text));
+    // Byte for byte, too: the same quoting, the same empty cells.
+    expect(copy.text).toBe(lines.text);
     // Every record ends CRLF; a line break inside a quoted cell is data.
     expect(copy.text.replace(/"(?:[^"]|"")*"/g, '').split('\r\n').filter((piece) => /[\r\n]/.test(piece))).toEqual([]);
     const column = (name: string) => cells.slice(1).map((r) => r[cells[0].indexOf(name)]);
