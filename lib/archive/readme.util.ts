@@ -50,9 +50,9 @@ function csvSection(ctx: ArchiveContext): string[] {
     'commas between cells, each record ended by CRLF, and a cell that holds a comma, a double',
     'quote or a line break enclosed in double quotes (a double quote inside it is doubled).',
     'The first row names the fields, in the order of the schema. Cells hold the same values as',
-    'the JSON rows would: an empty cell is an empty value (null), true and false are written as',
-    'such, dates are ISO-8601 in UTC, large integers are digits, binary values are base64, and',
-    'structured values (lists, objects) are one cell of JSON text.',
+    'the JSON rows would: an empty cell is an empty value (null, or an empty text), true and',
+    'false are written as such, dates are ISO-8601 in UTC, large integers are digits, binary',
+    'values are base64, and structured values (lists, objects) are one cell of JSON text.',
     '',
     ...(neutralizeFormulas
       ? [

@@ -93,6 +93,10 @@ describe('CSV records written by PostgreSQL', () => {
         ],
       );
     }
+    // A large account, for stopping a COPY halfway.
+    await t.dataSource.query(
+      `INSERT INTO csv_plain (id, "accountId", text) SELECT 10000 + g, 'acct-bulk', repeat('=x', 100) FROM generate_series(1, 20000) g`,
+    );
     await t.dataSource.query(`INSERT INTO csv_floaty (id, "accountId", ratio) VALUES (1, $1, 0.1)`, [ACCOUNT]);
     const registry = t.app.get(ExportRegistry);
     plain = registry.getEntityCategory('plain')!;
@@ -140,6 +144,34 @@ describe('CSV records written by PostgreSQL', () => {
     expect(column('flag')).toEqual(expect.arrayContaining(['true', 'false', '']));
     expect(column('at')).toEqual(expect.arrayContaining(['2024-02-29T12:34:56.789Z', '0000-12-31T23:59:59.500Z', `${mark}+010000-01-01T00:00:00.000Z`, '']));
     expect(column('accountId').every((a) => a === ACCOUNT)).toBe(true);
+  });
+
+  it('stops a COPY halfway when the run stops (a cancel): the writer rejects, the statement is cancelled and the connection rolls back cleanly', async () => {
+    const busy = () =>
+      t.dataSource.query(
+        `SELECT pid, state FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%' OR query LIKE 'COPY (%' AND state = 'active')`,
+      );
+    // The other reader of this suite holds its transaction open.
+    const before = await busy();
+    const bulk = new PostgresEntitySource({ dataSource: t.dataSource, subject: { accountId: 'acct-bulk', userId: 'u-csv' }, filters: {}, batchSize: 16 });
+    await bulk.open();
+    let failed = true;
+    try {
+      const stop = new Error('cancelled');
+      const entry = new ChunkedEntryWriter();
+      entry.stream.resume();
+      const ctx = {
+        source: { count: () => Promise.resolve(0), ndjson: () => [], csv: (c: EntityCategory, o: { neutralizeFormulas: boolean }) => bulk.csv(c, o) },
+        batchSize: 100,
+        onBatch: () => Promise.reject(stop),
+      } as unknown as ArchiveContext;
+      await expect(writeCategoryCsv(ctx, plain, entry)).rejects.toBe(stop);
+      failed = false;
+    } finally {
+      await bulk.close(failed);
+    }
+    // No session is left copying, or holding the aborted transaction.
+    expect(await busy()).toEqual(before);
   });
 
   it('leaves a category with a field it does not write to the NDJSON path', () => {
