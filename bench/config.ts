@@ -52,6 +52,8 @@ export interface BenchArgs {
   transformer: boolean;
   /** `--exporter N`: measure a custom exporter's export of N rows (against 10,000) instead. */
   exporterRows?: number;
+  /** `--format csv`: the archive format of our export (the anchor stays COPY → zip of NDJSON). */
+  format: 'zip' | 'csv';
 }
 
 const HELP = `npm run bench -- [options]
@@ -70,6 +72,7 @@ const HELP = `npm run bench -- [options]
   --transformer     give the body column an identity column transformer: PostgreSQL writes the rest of
                     each line and the library's serializer the body, in Node (same bytes)
   --ts-node         run the worker under ts-node (adds ~100 MB of RSS: the TypeScript compiler)
+  --format zip|csv  the format of our export (default zip; the anchor is always COPY | zip of NDJSON)
   --keep            keep the archives and their temporary directory (printed)
   --exporter N      instead: a custom exporter's export of N generated rows against one of 10,000,
                     each in a fresh process; peak RSS, wall time and CPU`;
@@ -90,6 +93,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     keep: false,
     runtime: 'node',
     transformer: false,
+    format: 'zip',
   };
   const num = (name: string, value: string | undefined): number => {
     const m = /^(\d[\d_]*)([km]?)$/i.exec(value ?? '');
@@ -148,6 +152,12 @@ export function parseArgs(argv: string[]): BenchArgs {
         const v = value();
         if (v !== 'on' && v !== 'off') throw new Error(`--encryption expects on|off\n\n${HELP}`);
         args.encryption = v === 'on';
+        break;
+      }
+      case '--format': {
+        const v = value();
+        if (v !== 'zip' && v !== 'csv') throw new Error(`--format expects zip|csv\n\n${HELP}`);
+        args.format = v;
         break;
       }
       case '--keep':

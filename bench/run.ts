@@ -145,7 +145,7 @@ async function runOurs(
   const api0 = process.cpuUsage();
   const busy0 = machineBusyMs();
   const t0 = process.hrtime.bigint();
-  const view = await service.request({ userId: 'bench-user', accountId: seed.accountId, role: 'owner' }, {});
+  const view = await service.request({ userId: 'bench-user', accountId: seed.accountId, role: 'owner' }, { format: args.format });
   const row = await waitForFinal(ds, view.id, Math.max(120_000, seed.rows / 10));
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const busy = machineBusyMs() - busy0;
@@ -275,11 +275,11 @@ async function explain(api: INestApplicationContext, logged: ReadStatements, see
   }
 }
 
-function describeOurs(r: OursResult): string {
+function describeOurs(r: OursResult, format: BenchArgs['format']): string {
   const s = r.wallMs / 1000;
   return (
     `ours:   ${s.toFixed(2)} s wall (job ${(r.jobMs / 1000).toFixed(2)} s), ${fmtInt(r.rows / s)} rows/s, ` +
-    `${(r.ndjsonBytes / MB / s).toFixed(1)} MB/s NDJSON (${fmtMB(r.ndjsonBytes)} MB → ${fmtMB(r.archiveBytes)} MB zip` +
+    `${(r.ndjsonBytes / MB / s).toFixed(1)} MB/s ${format === 'csv' ? 'CSV' : 'NDJSON'} (${fmtMB(r.ndjsonBytes)} MB → ${fmtMB(r.archiveBytes)} MB zip` +
     `${r.encrypted ? `, ${fmtMB(r.storedBytes)} MB encrypted at rest` : ''}), ` +
     `worker CPU ${(r.workerCpuMs / 1000).toFixed(2)} s (user ${(r.workerCpuUserMs / 1000).toFixed(2)}), ` +
     `db backend CPU ${(r.backendCpuMs / 1000).toFixed(2)} s, others on the machine ${(Math.max(0, r.othersCpuMs) / 1000).toFixed(2)} s, ` +
@@ -366,7 +366,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
             profile = stopped.profile ?? profile;
             lastHwm = stopped.hwm;
             const contended = result.othersCpuMs > args.maxOthersMs && !last;
-            log(`${tag(run, attempt, contended)}${describeOurs(result)}`);
+            log(`${tag(run, attempt, contended)}${describeOurs(result, args.format)}`);
             if (run === 0 && attempt === 0) log(`        ${memoryTimeline(result.samples)}`);
             if (contended) continue;
             if (result.othersCpuMs > args.maxOthersMs) contendedKept++;
@@ -404,14 +404,14 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   const peakMb = lastHwm / MB;
   log(
     `result: ${fmtInt(oursRate)} rows/s${args.runs > 1 ? ` (median of ${args.runs})` : ''}` +
-      `, ${(median(ours.map((r) => r.ndjsonBytes / MB / (r.wallMs / 1000)))).toFixed(1)} MB/s NDJSON` +
+      `, ${(median(ours.map((r) => r.ndjsonBytes / MB / (r.wallMs / 1000)))).toFixed(1)} MB/s ${args.format === 'csv' ? 'CSV' : 'NDJSON'}` +
       `, anchor ${fmtInt(anchorRate)} rows/s, ratio ${ratio.toFixed(2)} (target ≥ 0.90)` +
-      `, worker peak RSS ${peakMb.toFixed(1)} MB (VmHWM, target < 200), batchSize ${args.batchSize ?? 'default'}, level ${args.compressionLevel}${args.transformer ? ', body through a transformer' : ''}` +
+      `, worker peak RSS ${peakMb.toFixed(1)} MB (VmHWM, target < 200), format ${args.format}, batchSize ${args.batchSize ?? 'default'}, level ${args.compressionLevel}${args.transformer ? ', body through a transformer' : ''}` +
       `${args.profile ? ' [profiled run: slower]' : ''}` +
       `${ours.every((r) => r.verified) && anchors.every((a) => a.verified) ? '' : ' [ARCHIVE VERIFICATION FAILED]'}` +
       `${contendedKept ? ` [${contendedKept} run(s) slowed down by other processes even after ${MAX_RETRIES} retries: rerun on a quiet machine]` : ''}`,
   );
-  return `bench: rows=${size} rows_per_s=${Math.round(oursRate)} anchor_rows_per_s=${Number.isFinite(anchorRate) ? Math.round(anchorRate) : 'NaN'} ratio=${Number.isFinite(ratio) ? ratio.toFixed(2) : 'NaN'} peak_rss_mb=${peakMb.toFixed(1)}`;
+  return `bench: rows=${size} rows_per_s=${Math.round(oursRate)} anchor_rows_per_s=${Number.isFinite(anchorRate) ? Math.round(anchorRate) : 'NaN'} ratio=${Number.isFinite(ratio) ? ratio.toFixed(2) : 'NaN'} peak_rss_mb=${peakMb.toFixed(1)}${args.format === 'zip' ? '' : ` format=${args.format}`}`;
 }
 
 async function main(): Promise<void> {

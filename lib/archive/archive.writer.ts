@@ -28,6 +28,14 @@ export interface ArchiveContext {
   readonly notIncluded: ExportNotIncluded;
   /** The module's `about`, for categories that do not say their own. */
   readonly about: ExportAbout;
+  /** How CSV cells are written (format `csv`); formulas neutralized and no BOM when absent. */
+  readonly csv?: CsvCellOptions;
+}
+
+/** The `csv` option as the CSV writer reads it. @internal */
+export interface CsvCellOptions {
+  readonly neutralizeFormulas: boolean;
+  readonly bom: boolean;
 }
 
 /** A category's `about`, over the module's; `undefined` when neither says anything. @internal */

@@ -1,7 +1,9 @@
+import { ExportFormat } from '../common/export-status.enum';
 import { aboutOf, ArchiveContext } from './archive.writer';
 
 /** The archive's README.txt: what it holds and how to handle it safely. @internal */
 export function buildReadme(ctx: ArchiveContext): string {
+  const csv = ctx.exportRow.format === ExportFormat.Csv;
   const lines = [
     'DATA EXPORT',
     '===========',
@@ -14,8 +16,11 @@ export function buildReadme(ctx: ArchiveContext): string {
     '(GDPR Article 20). It is structured and machine-readable:',
     '',
     '  manifest.json             what the archive holds: each file, its row count and SHA-256',
-    '  <category>.ndjson         one JSON object per line; read it line by line, no need to',
-    '                            load a whole file into memory',
+    ...(csv
+      ? ['  <category>.csv            one table per category: a header row of field names, then',
+         '                            one row per record; opens in any spreadsheet']
+      : ['  <category>.ndjson         one JSON object per line; read it line by line, no need to',
+         '                            load a whole file into memory']),
     '  schemas/<category>.schema.json   JSON Schema (2020-12) of the rows of each category',
     '',
     'Categories:',
@@ -25,6 +30,7 @@ export function buildReadme(ctx: ArchiveContext): string {
     'binary values are base64, and empty values are null. Secrets (passwords, tokens, keys)',
     'are never exported; some fields are masked to their last four characters.',
     '',
+    ...(csv ? csvSection(ctx) : []),
     'Handle with care: this archive holds personal data. Store it encrypted, share it only',
     'with people entitled to it, and delete it when you no longer need it.',
     '',
@@ -32,6 +38,37 @@ export function buildReadme(ctx: ArchiveContext): string {
     ...notIncludedSection(ctx),
   ];
   return lines.join('\n');
+}
+
+/** How the CSV files are written, and what the formula guard changed. */
+function csvSection(ctx: ArchiveContext): string[] {
+  const { neutralizeFormulas = true, bom = false } = ctx.csv ?? {};
+  return [
+    'CSV files',
+    '---------',
+    `The files are CSV as RFC 4180 defines it: UTF-8${bom ? ' with a byte order mark (for Excel)' : ' without a byte order mark'},`,
+    'commas between cells, each record ended by CRLF, and a cell that holds a comma, a double',
+    'quote or a line break enclosed in double quotes (a double quote inside it is doubled).',
+    'The first row names the fields, in the order of the schema. Cells hold the same values as',
+    'the JSON rows would: an empty cell is an empty value (null, or an empty text), true and',
+    'false are written as such, dates are ISO-8601 in UTC, large integers are digits, binary',
+    'values are base64, and structured values (lists, objects) are one cell of JSON text.',
+    '',
+    ...(neutralizeFormulas
+      ? [
+          'Formulas: a spreadsheet runs a cell that starts with =, +, -, @, a tab or a carriage',
+          'return as a formula. To keep a text from running when you open a file, every text cell',
+          "that starts with one of these characters has a ' (apostrophe) added in front of it; the",
+          "rest of the cell is as stored. Numbers are never changed. Remove the leading ' to get the",
+          'text back. (The service can turn this off: csv.neutralizeFormulas set to false.)',
+        ]
+      : [
+          'Formulas: cells are written exactly as stored. A text that starts with =, +, -, @, a tab',
+          'or a carriage return may run as a formula when a spreadsheet opens the file: open the',
+          'files as text, or import them with every column set to "Text".',
+        ]),
+    '',
+  ];
 }
 
 /** "About this data": purpose, recipients, retention and source of each category that has them. */

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
+import type { PlannedCategory } from '../metadata/export-category.interface';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildSchema } from './json-schema.util';
@@ -12,8 +13,25 @@ import { ZipStreamWriter } from './zip-stream.writer';
  * @internal
  */
 export class ZipArchiveWriter extends ArchiveWriter {
-  readonly extension = 'zip';
+  readonly extension: string = 'zip';
   readonly contentType = 'application/zip';
+  /** The manifest's `format`. */
+  protected readonly format: string = 'zip';
+
+  /** The entry that holds a category's rows. */
+  protected fileOf(category: PlannedCategory): string {
+    return `${category.name}.ndjson`;
+  }
+
+  /** Writes a category's rows into its entry; returns the row count. */
+  protected writeRows(ctx: ArchiveContext, category: PlannedCategory, entry: ChunkedEntryWriter): Promise<number> {
+    return writeCategoryRows(ctx, category, entry, '', '\n');
+  }
+
+  /** What the manifest says of the format, beside `format`. */
+  protected manifestExtras(_ctx: ArchiveContext): Record<string, unknown> {
+    return {};
+  }
 
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
     // memLevel 9: the same compression level, about 7 % faster than zlib's default on NDJSON.
@@ -40,7 +58,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
       const summaries: ArchiveCategorySummary[] = [];
       for (const category of ctx.categories) {
         const entry = (open = new ChunkedEntryWriter(ctx.signal));
-        const file = `${category.name}.ndjson`;
+        const file = this.fileOf(category);
         // The entry's chunks go to the ZIP writer as they come, with backpressure.
         const zipEntry = zip.openEntry(file, date);
         const pumped = (async () => {
@@ -49,7 +67,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
         })();
         pumped.catch(() => undefined);
         const broken = pumped.then(() => new Promise<never>(() => undefined));
-        const rows = await guard(Promise.race([writeCategoryRows(ctx, category, entry, '', '\n'), broken]));
+        const rows = await guard(Promise.race([this.writeRows(ctx, category, entry), broken]));
         const { bytes, sha256 } = await guard(entry.end());
         await guard(pumped);
         open = undefined;
@@ -75,7 +93,8 @@ export class ZipArchiveWriter extends ArchiveWriter {
         accountId: row.accountId,
         requestedBy: row.requestedBy,
         exportedAt: ctx.exportedAt.toISOString(),
-        format: 'zip',
+        format: this.format,
+        ...this.manifestExtras(ctx),
         filters: row.filters ?? {},
         categories: summaries,
         summary: summarize(summaries),

@@ -29,6 +29,8 @@ export enum ExportFormat {
   Json = 'json',
   /** The JSON document, gzipped (`.json.gz`, `application/gzip`). */
   JsonGzip = 'json.gz',
+  /** A ZIP of RFC 4180 CSV files (one per category), schemas, manifest and README (`.csv.zip`). */
+  Csv = 'csv',
 }
 
 /** Every archive format, in the order they are documented. @publicApi */

@@ -34,6 +34,10 @@ export const ExportMessages = {
   badExcludedEntity: (name: string) =>
     `ExportModule option "coverage.excluded" names ${JSON.stringify(name)}, which is not an entity of the DataSource. Use the entity's class name.`,
   badExcludedReason: (entity: string) => `@ExportExcluded on ${entity} needs a reason: @ExportExcluded({ reason: 'why it is not exported' }).`,
+  badCsv: () =>
+    'ExportModule option "csv" must be { neutralizeFormulas?: boolean, bom?: boolean }; omit it for the defaults (formulas neutralized, no BOM).',
+  csvUnknownField: (category: string, key: string) =>
+    `Export failed while writing category "${category}" as CSV: a row has the field ${JSON.stringify(key)}, which is not a column of its CSV file (the header is written before the rows). Name every field in the exporter's schema.properties (or its fields option).`,
   badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
 

@@ -187,6 +187,29 @@ export interface ExportModuleOptions {
    * @default {}
    */
   about?: ExportAbout;
+  /**
+   * How `format: 'csv'` archives write their cells. `neutralizeFormulas`: a text cell that a
+   * spreadsheet would run as a formula (first character `=`, `+`, `-`, `@`, tab or carriage
+   * return) gets a leading `'` (OWASP CSV injection); `bom`: each CSV starts with a UTF-8 byte
+   * order mark, which Excel needs to read UTF-8.
+   * @default { neutralizeFormulas: true, bom: false }
+   */
+  csv?: ExportCsvOptions;
+}
+
+/** The `csv` option: how CSV archives write their cells. @publicApi */
+export interface ExportCsvOptions {
+  /**
+   * Prefix with `'` every text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return,
+   * so that a spreadsheet shows it as text instead of running it. Numbers are never changed.
+   * @default true
+   */
+  neutralizeFormulas?: boolean;
+  /**
+   * Start each CSV file with a UTF-8 byte order mark (EF BB BF), for Excel.
+   * @default false
+   */
+  bom?: boolean;
 }
 
 /**
@@ -295,4 +318,5 @@ export interface ResolvedExportOptions {
   principal: (req: any) => ExportPrincipal | undefined | null;
   coverage: { required: boolean; excluded: Readonly<Record<string, string>>; notes: readonly string[] };
   about: ExportAbout;
+  csv: { neutralizeFormulas: boolean; bom: boolean };
 }

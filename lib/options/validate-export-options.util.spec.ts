@@ -69,6 +69,7 @@ describe('resolveExportOptions', () => {
         principal: expect.any(Function),
         coverage: { required: false, excluded: {}, notes: [] },
         about: {},
+        csv: { neutralizeFormulas: true, bom: false },
       });
       expect((resolved.storage as LocalDiskStorage).root).toBe(path.resolve('./var/exports'));
     });
@@ -123,6 +124,7 @@ describe('resolveExportOptions', () => {
       expect(documented.get('principal')).toBe('(req) => req.user');
       expect(documented.get('coverage')).toBe('{ required: false, excluded: {}, notes: [] }');
       expect(documented.get('about')).toBe('{}');
+      expect(documented.get('csv')).toBe('{ neutralizeFormulas: true, bom: false }');
       expect(checked.length).toBeGreaterThanOrEqual(20);
       // Every option but the secret documents a default.
       expect([...documented].filter(([, v]) => v === undefined).map(([k]) => k).sort()).toEqual(['redis', 'secret']);
@@ -242,6 +244,8 @@ describe('resolveExportOptions', () => {
       ['encryption', (value) => ({ encryption: value })],
       ['downloadRequiresPrincipal', (value) => ({ downloadRequiresPrincipal: value })],
       ['confirmation.required', (value) => ({ confirmation: { required: value } })],
+      ['csv.neutralizeFormulas', (value) => ({ csv: { neutralizeFormulas: value } })],
+      ['csv.bom', (value) => ({ csv: { bom: value } })],
     ])('%s takes only true or false: "true" from an environment variable is refused, never read as off', (name, options) => {
       for (const value of ['true', 'false', 1, 0, null]) {
         expect(() => resolve(options(value))).toThrow(
@@ -285,6 +289,15 @@ describe('resolveExportOptions', () => {
       ['a non-string role', ['owner', 1]],
     ])('allowedRoles with %s', (_what, allowedRoles) => {
       expectRefusal({ secret: SECRET, allowedRoles }, ExportMessages.badRoles());
+    });
+
+    it.each([null, 'csv', true, []])('csv %p', (csv) => {
+      expectRefusal({ secret: SECRET, csv }, ExportMessages.badCsv());
+    });
+
+    it('csv keeps each switch given and defaults the other', () => {
+      expect(resolve({ csv: { neutralizeFormulas: false } }).csv).toEqual({ neutralizeFormulas: false, bom: false });
+      expect(resolve({ csv: { bom: true } }).csv).toEqual({ neutralizeFormulas: true, bom: true });
     });
 
     it('principal that is not a function', () => {

@@ -111,6 +111,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     principal: options.principal ?? ((req: any) => req?.user),
     coverage: coverage(options.coverage),
     about: validateAbout('ExportModule option "about"', options.about),
+    csv: csv(options.csv),
   });
 }
 
@@ -128,6 +129,16 @@ function coverage(value: ExportModuleOptions['coverage']): ResolvedExportOptions
     required: flag('coverage.required', value?.required, false),
     excluded: Object.freeze({ ...excluded }),
     notes: Object.freeze([...notes]),
+  });
+}
+
+function csv(value: ExportModuleOptions['csv']): ResolvedExportOptions['csv'] {
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new InvalidExportOptionsError(ExportMessages.badCsv());
+  }
+  return Object.freeze({
+    neutralizeFormulas: flag('csv.neutralizeFormulas', value?.neutralizeFormulas, true),
+    bom: flag('csv.bom', value?.bom, false),
   });
 }
 

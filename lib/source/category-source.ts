@@ -38,6 +38,13 @@ export interface CategorySource {
    * exporter without a declared schema); `undefined` when the category's own schema applies.
    */
   learnedSchema?(category: PlannedCategory): Record<string, unknown> | undefined;
+  /**
+   * The category's CSV records written by the source itself, cell for cell what the CSV writer
+   * writes from `ndjson()` (formulas neutralized as `options` say), quoted as RFC 4180 has them,
+   * with LF record ends and no header; `undefined` when the source does not write them (the CSV
+   * writer then reads `ndjson()`). PostgreSQL writes them through `COPY` for plain columns.
+   */
+  csv?(category: PlannedCategory, options: { neutralizeFormulas: boolean }): AsyncIterable<Buffer> | undefined;
 }
 
 /** Characters of serialized lines gathered into one chunk of bytes. */

@@ -86,6 +86,15 @@ export abstract class EntitySource {
     return serializeLines(this.rows(category), createLineSerializer(category, this.dataSource));
   }
 
+  /**
+   * The category's CSV records as the database writes them (cells quoted as RFC 4180 has them, LF
+   * record ends, no header), or `undefined` where the database does not write them: then the CSV
+   * writer reads `ndjson()`.
+   */
+  csv(_category: EntityCategory, _options: { neutralizeFormulas: boolean }): AsyncIterable<Buffer> | undefined {
+    return undefined;
+  }
+
   /** The category's rows as raw driver values keyed `f0…fn` (fields) and `k0…kn` (key), in key order. */
   rows(category: EntityCategory): AsyncGenerator<ObjectLiteral[]> {
     return this.tracked(this.readRows(category));

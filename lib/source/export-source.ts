@@ -41,6 +41,10 @@ export class ExportSource implements CategorySource {
     return exporterLines(category, this.subject, this.filters, writer);
   }
 
+  csv(category: PlannedCategory, options: { neutralizeFormulas: boolean }): AsyncIterable<Buffer> | undefined {
+    return category.kind === 'entity' ? this.entities.csv(category, options) : undefined;
+  }
+
   learnedSchema(category: PlannedCategory): Record<string, unknown> | undefined {
     if (category.kind !== 'exporter' || category.schema) return undefined;
     return this.writers.get(category.name)?.schema();

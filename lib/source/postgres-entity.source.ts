@@ -6,7 +6,7 @@ import { CopyLineStep, joinCopyLines } from './copy-lines.util';
 import { CLOSE_TIMEOUT_MS, EntitySource } from './entity-source';
 import { withTimeout } from '../common/timeout.util';
 import { guardedCopyTo } from './copy-to-stdout.util';
-import { inlineParameters, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
+import { inlineParameters, postgresCsvPlan, PostgresLinePlan, postgresLinePlan } from './postgres-lines.util';
 import { createFieldWriter, createLineSerializer, LineSerializer } from './record.serializer';
 
 const CURSOR = 'data_export_cursor';
@@ -60,6 +60,19 @@ export class PostgresEntitySource extends EntitySource {
   }
 
   /**
+   * The category's CSV records, written by PostgreSQL (`COPY … (FORMAT csv)`: cells quoted as RFC
+   * 4180 has them, LF record ends, no header), when every field qualifies (see `postgresCsvPlan`)
+   * and the parameters can be written as literals; `undefined` otherwise.
+   */
+  override csv(category: EntityCategory, options: { neutralizeFormulas: boolean }): AsyncIterable<Buffer> | undefined {
+    const [sql, params] = this.query.select(category, this.runner()).getQueryAndParameters();
+    const inlined = inlineParameters(sql, params, this.pgDateText());
+    const plan = inlined === undefined ? undefined : postgresCsvPlan(category, inlined, options.neutralizeFormulas);
+    if (!plan) return undefined;
+    return this.tracked(this.copy(plan, 'FORMAT csv'));
+  }
+
+  /**
    * The category's rows through the cursor and how each becomes its line: PostgreSQL's finished
    * line, its text around the fields the serializer writes, or (when it can write none) the
    * serializer over raw rows.
@@ -100,15 +113,15 @@ export class PostgresEntitySource extends EntitySource {
   }
 
   /**
-   * Streams `sql`'s one text column through `COPY … TO STDOUT`, as bytes, with backpressure. CSV
-   * with control characters as delimiter and quote writes each value as it is: a JSON line holds
-   * no raw control character, so nothing is quoted or escaped. A consumer that stops early
+   * Streams `sql`'s rows through `COPY … TO STDOUT`, as bytes, with backpressure. By default (one
+   * text column of JSON lines), CSV with control characters as delimiter and quote writes each
+   * value as it is: a JSON line holds no raw control character, so nothing is quoted or escaped. A consumer that stops early
    * cancels the statement and reads to its end, so the connection stays usable; a COPY that
    * does not end then marks the connection unusable.
    */
-  private async *copy(sql: string): AsyncGenerator<Buffer> {
+  private async *copy(sql: string, format = `FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01'`): AsyncGenerator<Buffer> {
     const client = this.pgClient();
-    const stream: Readable = client.query(guardedCopyTo(this.logged(`COPY (${sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')`)));
+    const stream: Readable = client.query(guardedCopyTo(this.logged(`COPY (${sql}) TO STDOUT WITH (${format})`)));
     // Every error has a listener: the stream can emit more than one (a cancelled statement,
     // then its connection destroyed on close), and one without a listener ends the process.
     let failed = false;

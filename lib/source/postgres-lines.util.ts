@@ -54,19 +54,25 @@ function lineKind(field: ExportFieldPlan, utc: boolean): LineKind | undefined {
 
 /**
  * A timestamp as `Date#toISOString` writes it, quoted, or `null` (±infinity, and dates past the
- * end of JavaScript's range). The reader's transaction runs in UTC (`SET LOCAL TimeZone`), so a
- * `timestamptz` is formatted in UTC. Years 1–9999 take one comparison and one `to_char`.
+ * end of JavaScript's range); with `quoted` false, the bare text or NULL (a CSV cell), a signed
+ * year neutralized with `neutralizeSigned`. The reader's transaction runs in UTC (`SET LOCAL
+ * TimeZone`), so a `timestamptz` is formatted in UTC. Years 1–9999 take one comparison and one
+ * `to_char`.
  */
-function isoExpression(ts: string): string {
+function isoExpression(ts: string, quoted = true, neutralizeSigned = false): string {
+  // Quoted for a JSON line ("…" or null); bare for a CSV cell (its text, or NULL: an empty cell).
+  const [open, close, none] = quoted ? [`'"' || `, ` || '"'`, `'null'`] : ['', '', 'NULL'];
+  // A year past 9999 or before 1 BC starts with its sign: a text a spreadsheet would run.
+  const signed = neutralizeSigned ? `'''' || ` : '';
   // Astronomical year: PostgreSQL numbers 1 BC as -1, JavaScript as 0.
   const year = `(CASE WHEN extract(year FROM ${ts}) < 0 THEN extract(year FROM ${ts}) + 1 ELSE extract(year FROM ${ts}) END)::int`;
   const wideYear =
-    `(CASE WHEN ${year} < 0 THEN '-' || lpad((-${year})::text, 6, '0') ` +
-    `WHEN ${year} > 9999 THEN '+' || lpad(${year}::text, 6, '0') ELSE lpad(${year}::text, 4, '0') END)`;
+    `(CASE WHEN ${year} < 0 THEN ${signed}'-' || lpad((-${year})::text, 6, '0') ` +
+    `WHEN ${year} > 9999 THEN ${signed}'+' || lpad(${year}::text, 6, '0') ELSE lpad(${year}::text, 4, '0') END)`;
   return (
-    `CASE WHEN ${ts} >= '0001-01-01' AND ${ts} < '10000-01-01' THEN '"' || to_char(${ts}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"' ` +
-    `WHEN ${ts} IS NULL OR NOT isfinite(${ts}) OR ${ts} > '275760-09-13 00:00:00' THEN 'null' ` +
-    `ELSE '"' || ${wideYear} || to_char(${ts}, '-MM-DD"T"HH24:MI:SS.MS"Z"') || '"' END`
+    `CASE WHEN ${ts} >= '0001-01-01' AND ${ts} < '10000-01-01' THEN ${open}to_char(${ts}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')${close} ` +
+    `WHEN ${ts} IS NULL OR NOT isfinite(${ts}) OR ${ts} > '275760-09-13 00:00:00' THEN ${none} ` +
+    `ELSE ${open}${wideYear} || to_char(${ts}, '-MM-DD"T"HH24:MI:SS.MS"Z"')${close} END`
   );
 }
 
@@ -158,6 +164,49 @@ export function postgresLinePlan(category: EntityCategory, selectSql: string): P
   if (qualifying === category.fields.length) return { whole: true, sql: `SELECT ${pieces.join(' || ')} AS "line" FROM (${selectSql}) q` };
   closeSegment();
   return { whole: false, sql: `SELECT ${columns.join(', ')} FROM (${selectSql}) q`, parts };
+}
+
+/**
+ * The text of a CSV cell as the CSV writer's `csvCell` writes it: a text whose first character is
+ * `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (with `neutralize`) unless it is the text of a
+ * number; timestamps as ISO-8601 UTC; integers, booleans (`true`/`false`), uuids and bigints as
+ * their text; NULL (an empty cell) for null and for an empty text.
+ */
+function csvCellExpression(kind: LineKind, column: string, neutralize: boolean): string {
+  switch (kind) {
+    case 'string':
+      // An empty text is written as NULL is (COPY would quote it): the cells and bytes of the CSV
+      // writer's own path.
+      return neutralize
+        ? `CASE WHEN left(${column}::text, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) ` +
+            `AND ${column}::text !~ '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$' THEN '''' || ${column}::text ELSE NULLIF(${column}::text, '') END`
+        : `NULLIF(${column}::text, '')`;
+    case 'literal':
+    case 'quoted':
+      return `${column}::text`;
+    case 'timestamp':
+      return isoExpression(column, false, neutralize);
+  }
+}
+
+/**
+ * PostgreSQL can write a category's CSV records itself (through `COPY … (FORMAT csv)`) when every
+ * exported field qualifies as for `postgresLinePlan` (plain strings, uuids, integers, booleans,
+ * bigints, string enums, timestamps): each cell is then the text the CSV writer would write from
+ * the NDJSON value, formula neutralization included. Returns the statement over `selectSql`, or
+ * `undefined` when a field does not qualify (the CSV writer then reads the NDJSON lines).
+ * @internal
+ */
+export function postgresCsvPlan(category: EntityCategory, selectSql: string, neutralize: boolean): string | undefined {
+  if (category.fields.length === 0) return undefined;
+  const utc = processIsUtc();
+  const cells: string[] = [];
+  for (const [i, field] of category.fields.entries()) {
+    const kind = lineKind(field, utc);
+    if (!kind) return undefined;
+    cells.push(`${csvCellExpression(kind, `q."f${i}"`, neutralize)} AS "c${i}"`);
+  }
+  return `SELECT ${cells.join(', ')} FROM (${selectSql}) q`;
 }
 
 /**

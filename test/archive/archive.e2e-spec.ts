@@ -12,27 +12,13 @@ import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import {
   expectedRows,
   HelpDeskSeed,
-  OTHER_TENANT_CANARY,
-  REDACTED_CANARY,
+  secretsOf,
   seedHelpDesk,
   TEAM_A,
-  TEAM_B,
 } from '../fixtures/help-desk.seed';
 
 const OWNER_A: ExportPrincipal = { userId: 'user-a1', accountId: TEAM_A, role: 'owner' };
 const CATEGORIES = ['customers', 'tickets', 'messages', 'webhooks'] as const;
-
-/** Every secret value planted in the seed: none may appear in team A's archive. */
-function secretsOf(seed: HelpDeskSeed): string[] {
-  return [
-    REDACTED_CANARY,
-    OTHER_TENANT_CANARY,
-    ...seed.customers.flatMap((c) => [c.portalPasswordHash, c.nationalId, c.phone]),
-    ...seed.webhooks.map((w) => w.signingSecret),
-    ...seed.messages.flatMap((m) => (m.authorIp ? [m.authorIp] : [])),
-    ...seed.tickets.filter((t) => t.teamId === TEAM_B).map((t) => t.id),
-  ];
-}
 
 describe.each(DATABASES)('archive on %s', (db) => {
   let t: TestApp;
