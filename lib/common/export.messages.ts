@@ -35,6 +35,10 @@ export const ExportMessages = {
     `ExportModule option "coverage.excluded" names ${JSON.stringify(name)}, which is not an entity of the DataSource. Use the entity's class name.`,
   badExcludedReason: (entity: string) => `@ExportExcluded on ${entity} needs a reason: @ExportExcluded({ reason: 'why it is not exported' }).`,
   badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
+  badInstant: (value: unknown) =>
+    `ExportModule option "instant" must be { maxRows: number, cooldown?: duration } (e.g. { maxRows: 10000, cooldown: '1m' }); got ${describe(value)}. Omit it to turn instant downloads off.`,
+  instantWithConfirmation: () =>
+    'ExportModule options "instant" and "confirmation.required" cannot be combined: an instant download streams the archive at once, without the email confirmation. Remove "instant", or set confirmation.required to false.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
 
   duplicateCategory: (category: string, first: string, second: string) =>

@@ -1,0 +1,186 @@
+import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
+import type { ExportFilters } from '../entities/data-export.entity';
+import type { ExportSubject } from '../interfaces/export-principal.interface';
+import type { EntityCategory } from '../metadata/export-category.interface';
+import { CategoryQuery } from './category-query';
+import { createLineSerializer } from './record.serializer';
+
+/** One entity category's estimate: its rows, whether they were counted, and bytes per NDJSON line. @internal */
+export interface EntityRowEstimate {
+  readonly rows: number;
+  /** `true`: counted (through an index, or cheap enough); `false`: the query planner's estimate. */
+  readonly exact: boolean;
+  /** Approximate bytes of one row as an NDJSON line (newline included). */
+  readonly lineBytes: number;
+}
+
+/**
+ * Up to this many rows in the planner's estimate, the rows are counted exactly: a count through
+ * the scope's index costs a few milliseconds per 100,000 entries.
+ * @internal
+ */
+export const EXACT_COUNT_BELOW = 200_000;
+/** A count above `EXACT_COUNT_BELOW` (MariaDB/MySQL) gives up after this long, for the planner's figure. */
+const COUNT_TIMEOUT_MS = 1500;
+/** Rows sampled for the size of a line where the database keeps no row size (SQLite). */
+const SAMPLE_ROWS = 20;
+/** A line's size when nothing better is known (an empty table). */
+const DEFAULT_LINE_BYTES = 200;
+
+const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
+
+/**
+ * Estimates the rows and line size of entity categories for one subject and filters, through the
+ * export's own query (`CategoryQuery`: scope, relations, since/until, includeDeleted), never by
+ * reading the rows:
+ * - PostgreSQL: the planner's row estimate of the query (`EXPLAIN (FORMAT JSON)`); when it is at
+ *   most `EXACT_COUNT_BELOW`, `COUNT(*)` (an index-only scan with the scope's index) makes it
+ *   exact. Line size: the table's heap bytes per row (`pg_relation_size` / `reltuples`) plus
+ *   the field names.
+ * - MariaDB/MySQL: `COUNT(*)` through the scope's index, given `COUNT_TIMEOUT_MS` when the
+ *   optimizer (`EXPLAIN`) expects many rows, else the optimizer's figure. Line size:
+ *   `information_schema.TABLES.AVG_ROW_LENGTH` plus the field names.
+ * - SQLite (and others): `COUNT(*)` (SQLite keeps no row statistics); line size: the average of a
+ *   few rows serialized as the export writes them.
+ * @internal
+ */
+export async function estimateEntityRows(
+  dataSource: DataSource,
+  subject: ExportSubject,
+  filters: ExportFilters,
+  categories: readonly EntityCategory[],
+): Promise<Map<string, EntityRowEstimate>> {
+  const result = new Map<string, EntityRowEstimate>();
+  if (categories.length === 0) return result;
+  const query = new CategoryQuery(dataSource, subject, filters);
+  const runner = dataSource.createQueryRunner('slave');
+  await runner.connect();
+  const type = dataSource.options.type;
+  const dialect: Dialect = type === 'postgres' ? new Postgres() : type === 'mysql' || type === 'mariadb' ? new Mysql() : new Generic();
+  try {
+    await dialect.begin(runner);
+    for (const category of categories) {
+      result.set(category.name, await dialect.estimate(dataSource, query, category, runner));
+    }
+  } finally {
+    await dialect.end(runner).catch(() => undefined);
+    await runner.release();
+  }
+  return result;
+}
+
+/** Bytes of the field names and JSON punctuation of one line: `{"key":…,…}\n`. */
+function keyBytes(category: EntityCategory): number {
+  return category.fields.reduce((n, f) => n + Buffer.byteLength(f.key) + 4, 2);
+}
+
+/** `COUNT(*)` of the export's query (as many rows as the export reads, joins included). */
+function countQuery(query: CategoryQuery, category: EntityCategory, runner: QueryRunner): SelectQueryBuilder<ObjectLiteral> {
+  return query.scoped(category, runner).select('COUNT(*)', 'n');
+}
+
+/** The export's query without its columns, for the planner. */
+function plannedQuery(query: CategoryQuery, category: EntityCategory, runner: QueryRunner): [string, unknown[]] {
+  return query.scoped(category, runner).select('1', 'one').getQueryAndParameters();
+}
+
+abstract class Dialect {
+  begin(_runner: QueryRunner): Promise<void> {
+    return Promise.resolve();
+  }
+  end(_runner: QueryRunner): Promise<void> {
+    return Promise.resolve();
+  }
+  abstract estimate(dataSource: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate>;
+}
+
+class Postgres extends Dialect {
+  async begin(runner: QueryRunner): Promise<void> {
+    await runner.query('BEGIN READ ONLY');
+    // A count the planner misjudged must not hold the estimate: it gives way to the planner's figure.
+    await runner.query(`SET LOCAL statement_timeout = ${COUNT_TIMEOUT_MS}`);
+  }
+
+  async end(runner: QueryRunner): Promise<void> {
+    await runner.query('ROLLBACK');
+  }
+
+  async estimate(_ds: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
+    const [sql, params] = plannedQuery(query, category, runner);
+    const plan = (await runner.query(`EXPLAIN (FORMAT JSON) ${sql}`, params)) as { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[];
+    const planned = Math.max(0, Math.round(Number(plan[0]?.['QUERY PLAN']?.[0]?.Plan?.['Plan Rows'] ?? 0)));
+    let rows = planned;
+    let exact = false;
+    if (planned <= EXACT_COUNT_BELOW) {
+      // A savepoint: a count cut by the timeout leaves the transaction usable.
+      await runner.query('SAVEPOINT estimate_count');
+      try {
+        const [sqlCount, paramsCount] = countQuery(query, category, runner).getQueryAndParameters();
+        const [{ n }] = (await runner.query(sqlCount, paramsCount)) as { n: string | number }[];
+        rows = Number(n);
+        exact = true;
+        await runner.query('RELEASE SAVEPOINT estimate_count');
+      } catch {
+        await runner.query('ROLLBACK TO SAVEPOINT estimate_count');
+      }
+    }
+    const table = category.metadata.tablePath;
+    const [stats] = (await runner.query(
+      'SELECT pg_relation_size(c.oid)::float8 AS bytes, c.reltuples::float8 AS tuples FROM pg_class c WHERE c.oid = to_regclass($1)',
+      [table.includes('.') ? table.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.') : `"${table.replace(/"/g, '""')}"`],
+    )) as { bytes: number; tuples: number }[];
+    const perRow = stats && stats.tuples > 0 ? stats.bytes / stats.tuples : DEFAULT_LINE_BYTES;
+    return { rows, exact, lineBytes: Math.round(perRow + keyBytes(category)) };
+  }
+}
+
+class Mysql extends Dialect {
+  private mariadb?: boolean;
+
+  async estimate(_ds: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
+    const [sql, params] = plannedQuery(query, category, runner);
+    // One line per table of the join: the rows it expects to read for each row before it.
+    const lines = (await runner.query(`EXPLAIN ${sql}`, params)) as { rows?: number | string | null; filtered?: number | string | null }[];
+    const planned = Math.round(
+      lines.reduce((n, l) => n * Math.max(0, Number(l.rows ?? 0)) * (l.filtered === undefined || l.filtered === null ? 1 : Number(l.filtered) / 100), 1),
+    );
+    let rows = planned;
+    let exact = false;
+    const [sqlCount, paramsCount] = countQuery(query, category, runner).getQueryAndParameters();
+    try {
+      let statement = sqlCount;
+      if (planned > EXACT_COUNT_BELOW) {
+        this.mariadb ??= /mariadb/i.test(String(((await runner.query('SELECT VERSION() AS v')) as { v: string }[])[0]?.v));
+        statement = this.mariadb
+          ? `SET STATEMENT max_statement_time = ${COUNT_TIMEOUT_MS / 1000} FOR ${sqlCount}`
+          : sqlCount.replace(/^SELECT/i, `SELECT /*+ MAX_EXECUTION_TIME(${COUNT_TIMEOUT_MS}) */`);
+      }
+      const [{ n }] = (await runner.query(statement, paramsCount)) as { n: string | number }[];
+      rows = Number(n);
+      exact = true;
+    } catch {
+      // Cut by the time limit: the optimizer's figure stands.
+    }
+    const [stats] = (await runner.query(
+      'SELECT AVG_ROW_LENGTH AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [category.metadata.tableName],
+    )) as { bytes: number | string | null }[];
+    const perRow = Number(stats?.bytes ?? 0) > 0 ? Number(stats.bytes) : DEFAULT_LINE_BYTES;
+    return { rows, exact, lineBytes: Math.round(perRow + keyBytes(category)) };
+  }
+}
+
+class Generic extends Dialect {
+  async estimate(dataSource: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
+    const [{ n }] = (await countQuery(query, category, runner).getRawMany()) as { n: string | number }[];
+    const rows = Number(n);
+    let lineBytes = DEFAULT_LINE_BYTES;
+    if (rows > 0 && SQLITE_TYPES.has(dataSource.options.type)) {
+      // SQLite keeps no row sizes: a few of the account's rows, serialized as the export writes them.
+      const sample = await query.select(category, runner).limit(SAMPLE_ROWS).getRawMany();
+      const line = createLineSerializer(category, dataSource);
+      lineBytes = Math.round(sample.reduce((total, raw) => total + Buffer.byteLength(line(raw)) + 1, 0) / Math.max(1, sample.length));
+    }
+    return { rows, exact: true, lineBytes };
+  }
+}
