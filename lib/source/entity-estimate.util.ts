@@ -15,33 +15,34 @@ export interface EntityRowEstimate {
 }
 
 /**
- * Up to this many rows in the planner's estimate, the rows are counted exactly: a count through
- * the scope's index costs a few milliseconds per 100,000 entries.
+ * `exactCountBelow`: up to this many rows in the planner's estimate, the rows are counted exactly
+ * (a count through the scope's index costs a few milliseconds per 100,000 entries). Tests lower
+ * it to reach the planner's path with few rows.
  * @internal
  */
-export const EXACT_COUNT_BELOW = 200_000;
-/** A count above `EXACT_COUNT_BELOW` (MariaDB/MySQL) gives up after this long, for the planner's figure. */
+export const ESTIMATE_LIMITS = { exactCountBelow: 200_000 };
+/** A count above `ESTIMATE_LIMITS.exactCountBelow` (MariaDB/MySQL) gives up after this long, for the planner's figure. */
 const COUNT_TIMEOUT_MS = 1500;
-/** Rows sampled for the size of a line where the database keeps no row size (SQLite). */
+/** Rows serialized for the size of a line. */
 const SAMPLE_ROWS = 20;
 /** A line's size when nothing better is known (an empty table). */
 const DEFAULT_LINE_BYTES = 200;
-
-const SQLITE_TYPES = new Set(['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native']);
 
 /**
  * Estimates the rows and line size of entity categories for one subject and filters, through the
  * export's own query (`CategoryQuery`: scope, relations, since/until, includeDeleted), never by
  * reading the rows:
  * - PostgreSQL: the planner's row estimate of the query (`EXPLAIN (FORMAT JSON)`); when it is at
- *   most `EXACT_COUNT_BELOW`, `COUNT(*)` (an index-only scan with the scope's index) makes it
- *   exact. Line size: the table's heap bytes per row (`pg_relation_size` / `reltuples`) plus
- *   the field names.
- * - MariaDB/MySQL: `COUNT(*)` through the scope's index, given `COUNT_TIMEOUT_MS` when the
- *   optimizer (`EXPLAIN`) expects many rows, else the optimizer's figure. Line size:
- *   `information_schema.TABLES.AVG_ROW_LENGTH` plus the field names.
- * - SQLite (and others): `COUNT(*)` (SQLite keeps no row statistics); line size: the average of a
- *   few rows serialized as the export writes them.
+ *   most `exactCountBelow`, `COUNT(*)` (an index-only scan with the scope's index) makes it exact.
+ * - MariaDB/MySQL: `COUNT(*)` through the scope's index; when the optimizer (`EXPLAIN`) expects
+ *   more than `exactCountBelow` rows the count gets `COUNT_TIMEOUT_MS`, after which the
+ *   optimizer's (rough) figure stands.
+ * - SQLite (and others): `COUNT(*)` (SQLite keeps no row statistics).
+ *
+ * Line size: the average of `SAMPLE_ROWS` of the subject's rows serialized as the export writes
+ * them (what the archive holds, whatever the storage format); where that cannot be read, the
+ * table's bytes per row (PostgreSQL `pg_relation_size` / `reltuples`, MariaDB `AVG_ROW_LENGTH`)
+ * plus the field names.
  * @internal
  */
 export async function estimateEntityRows(
@@ -72,6 +73,17 @@ export async function estimateEntityRows(
 /** Bytes of the field names and JSON punctuation of one line: `{"key":…,…}\n`. */
 function keyBytes(category: EntityCategory): number {
   return category.fields.reduce((n, f) => n + Buffer.byteLength(f.key) + 4, 2);
+}
+
+/**
+ * The average NDJSON line of a few of the subject's rows, serialized as the export writes them
+ * (any rows: no order, so no sort); `undefined` when there are none.
+ */
+async function sampleLineBytes(dataSource: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<number | undefined> {
+  const sample = await query.select(category, runner).orderBy().limit(SAMPLE_ROWS).getRawMany();
+  if (sample.length === 0) return undefined;
+  const line = createLineSerializer(category, dataSource);
+  return Math.round(sample.reduce((total, raw) => total + Buffer.byteLength(line(raw)) + 1, 0) / sample.length);
 }
 
 /** `COUNT(*)` of the export's query (as many rows as the export reads, joins included). */
@@ -105,13 +117,13 @@ class Postgres extends Dialect {
     await runner.query('ROLLBACK');
   }
 
-  async estimate(_ds: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
+  async estimate(dataSource: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
     const [sql, params] = plannedQuery(query, category, runner);
     const plan = (await runner.query(`EXPLAIN (FORMAT JSON) ${sql}`, params)) as { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[];
     const planned = Math.max(0, Math.round(Number(plan[0]?.['QUERY PLAN']?.[0]?.Plan?.['Plan Rows'] ?? 0)));
     let rows = planned;
     let exact = false;
-    if (planned <= EXACT_COUNT_BELOW) {
+    if (planned <= ESTIMATE_LIMITS.exactCountBelow) {
       // A savepoint: a count cut by the timeout leaves the transaction usable.
       await runner.query('SAVEPOINT estimate_count');
       try {
@@ -124,20 +136,31 @@ class Postgres extends Dialect {
         await runner.query('ROLLBACK TO SAVEPOINT estimate_count');
       }
     }
-    const table = category.metadata.tablePath;
-    const [stats] = (await runner.query(
-      'SELECT pg_relation_size(c.oid)::float8 AS bytes, c.reltuples::float8 AS tuples FROM pg_class c WHERE c.oid = to_regclass($1)',
-      [table.includes('.') ? table.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.') : `"${table.replace(/"/g, '""')}"`],
-    )) as { bytes: number; tuples: number }[];
-    const perRow = stats && stats.tuples > 0 ? stats.bytes / stats.tuples : DEFAULT_LINE_BYTES;
-    return { rows, exact, lineBytes: Math.round(perRow + keyBytes(category)) };
+    if (rows === 0) return { rows, exact, lineBytes: 0 };
+    await runner.query('SAVEPOINT estimate_sample');
+    let lineBytes: number | undefined;
+    try {
+      lineBytes = await sampleLineBytes(dataSource, query, category, runner);
+      await runner.query('RELEASE SAVEPOINT estimate_sample');
+    } catch {
+      await runner.query('ROLLBACK TO SAVEPOINT estimate_sample');
+    }
+    if (lineBytes === undefined) {
+      const table = category.metadata.tablePath;
+      const [stats] = (await runner.query(
+        'SELECT pg_relation_size(c.oid)::float8 AS bytes, c.reltuples::float8 AS tuples FROM pg_class c WHERE c.oid = to_regclass($1)',
+        [table.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.')],
+      )) as { bytes: number; tuples: number }[];
+      lineBytes = stats && stats.tuples > 0 ? Math.round(stats.bytes / stats.tuples + keyBytes(category)) : DEFAULT_LINE_BYTES;
+    }
+    return { rows, exact, lineBytes };
   }
 }
 
 class Mysql extends Dialect {
   private mariadb?: boolean;
 
-  async estimate(_ds: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
+  async estimate(dataSource: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
     const [sql, params] = plannedQuery(query, category, runner);
     // One line per table of the join: the rows it expects to read for each row before it.
     const lines = (await runner.query(`EXPLAIN ${sql}`, params)) as { rows?: number | string | null; filtered?: number | string | null }[];
@@ -149,7 +172,7 @@ class Mysql extends Dialect {
     const [sqlCount, paramsCount] = countQuery(query, category, runner).getQueryAndParameters();
     try {
       let statement = sqlCount;
-      if (planned > EXACT_COUNT_BELOW) {
+      if (planned > ESTIMATE_LIMITS.exactCountBelow) {
         this.mariadb ??= /mariadb/i.test(String(((await runner.query('SELECT VERSION() AS v')) as { v: string }[])[0]?.v));
         statement = this.mariadb
           ? `SET STATEMENT max_statement_time = ${COUNT_TIMEOUT_MS / 1000} FOR ${sqlCount}`
@@ -161,12 +184,16 @@ class Mysql extends Dialect {
     } catch {
       // Cut by the time limit: the optimizer's figure stands.
     }
-    const [stats] = (await runner.query(
-      'SELECT AVG_ROW_LENGTH AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
-      [category.metadata.tableName],
-    )) as { bytes: number | string | null }[];
-    const perRow = Number(stats?.bytes ?? 0) > 0 ? Number(stats.bytes) : DEFAULT_LINE_BYTES;
-    return { rows, exact, lineBytes: Math.round(perRow + keyBytes(category)) };
+    if (rows === 0) return { rows, exact, lineBytes: 0 };
+    let lineBytes = await sampleLineBytes(dataSource, query, category, runner);
+    if (lineBytes === undefined) {
+      const [stats] = (await runner.query(
+        'SELECT AVG_ROW_LENGTH AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+        [category.metadata.tableName],
+      )) as { bytes: number | string | null }[];
+      lineBytes = Number(stats?.bytes ?? 0) > 0 ? Math.round(Number(stats.bytes) + keyBytes(category)) : DEFAULT_LINE_BYTES;
+    }
+    return { rows, exact, lineBytes };
   }
 }
 
@@ -174,13 +201,7 @@ class Generic extends Dialect {
   async estimate(dataSource: DataSource, query: CategoryQuery, category: EntityCategory, runner: QueryRunner): Promise<EntityRowEstimate> {
     const [{ n }] = (await countQuery(query, category, runner).getRawMany()) as { n: string | number }[];
     const rows = Number(n);
-    let lineBytes = DEFAULT_LINE_BYTES;
-    if (rows > 0 && SQLITE_TYPES.has(dataSource.options.type)) {
-      // SQLite keeps no row sizes: a few of the account's rows, serialized as the export writes them.
-      const sample = await query.select(category, runner).limit(SAMPLE_ROWS).getRawMany();
-      const line = createLineSerializer(category, dataSource);
-      lineBytes = Math.round(sample.reduce((total, raw) => total + Buffer.byteLength(line(raw)) + 1, 0) / Math.max(1, sample.length));
-    }
+    const lineBytes = rows > 0 ? ((await sampleLineBytes(dataSource, query, category, runner)) ?? DEFAULT_LINE_BYTES) : 0;
     return { rows, exact: true, lineBytes };
   }
 }
