@@ -16,13 +16,17 @@ export interface EntityRowEstimate {
 
 /**
  * `exactCountBelow`: up to this many rows in the planner's estimate, the rows are counted exactly
- * (a count through the scope's index costs a few milliseconds per 100,000 entries). Tests lower
- * it to reach the planner's path with few rows.
+ * (a count through the scope's index costs a few milliseconds per 100,000 entries). Larger
+ * categories are counted too while the estimate's `countBudgetMs` (shared by its categories)
+ * lasts: a count cut by it leaves the planner's figure. Tests lower them to reach the planner's
+ * path with few rows.
  * @internal
  */
-export const ESTIMATE_LIMITS = { exactCountBelow: 200_000 };
-/** A count above `ESTIMATE_LIMITS.exactCountBelow` (MariaDB/MySQL) gives up after this long, for the planner's figure. */
+export const ESTIMATE_LIMITS = { exactCountBelow: 200_000, countBudgetMs: 1200 };
+/** A count the planner expected to be cheap gives up after this long (it misjudged), for the planner's figure. */
 const COUNT_TIMEOUT_MS = 1500;
+/** Below this much time left, a count is not started. */
+const MIN_COUNT_MS = 20;
 /** Rows serialized for the size of a line. */
 const SAMPLE_ROWS = 20;
 /** A line's size when nothing better is known (an empty table). */
@@ -32,11 +36,11 @@ const DEFAULT_LINE_BYTES = 200;
  * Estimates the rows and line size of entity categories for one subject and filters, through the
  * export's own query (`CategoryQuery`: scope, relations, since/until, includeDeleted), never by
  * reading the rows:
- * - PostgreSQL: the planner's row estimate of the query (`EXPLAIN (FORMAT JSON)`); when it is at
- *   most `exactCountBelow`, `COUNT(*)` (an index-only scan with the scope's index) makes it exact.
- * - MariaDB/MySQL: `COUNT(*)` through the scope's index; when the optimizer (`EXPLAIN`) expects
- *   more than `exactCountBelow` rows the count gets `COUNT_TIMEOUT_MS`, after which the
- *   optimizer's (rough) figure stands.
+ * - PostgreSQL: the planner's row estimate of the query (`EXPLAIN (FORMAT JSON)`), made exact by
+ *   `COUNT(*)` (an index-only scan with the scope's index): always when the planner expects at
+ *   most `exactCountBelow` rows, else within what is left of `countBudgetMs`.
+ * - MariaDB/MySQL: the same, with the optimizer's `EXPLAIN` rows (rough: InnoDB samples a few
+ *   index pages) as the figure a cut count leaves.
  * - SQLite (and others): `COUNT(*)` (SQLite keeps no row statistics).
  *
  * Line size: the average of `SAMPLE_ROWS` of the subject's rows serialized as the export writes
@@ -97,6 +101,14 @@ function plannedQuery(query: CategoryQuery, category: EntityCategory, runner: Qu
 }
 
 abstract class Dialect {
+  /** When counts of large categories stop being started. */
+  protected readonly deadline = Date.now() + ESTIMATE_LIMITS.countBudgetMs;
+
+  /** How long a count may take: cheap-looking ones a fixed bound, large ones what is left of the budget. */
+  protected countTimeout(planned: number): number {
+    return planned <= ESTIMATE_LIMITS.exactCountBelow ? COUNT_TIMEOUT_MS : Math.floor(this.deadline - Date.now());
+  }
+
   begin(_runner: QueryRunner): Promise<void> {
     return Promise.resolve();
   }
@@ -123,15 +135,18 @@ class Postgres extends Dialect {
     const planned = Math.max(0, Math.round(Number(plan[0]?.['QUERY PLAN']?.[0]?.Plan?.['Plan Rows'] ?? 0)));
     let rows = planned;
     let exact = false;
-    if (planned <= ESTIMATE_LIMITS.exactCountBelow) {
-      // A savepoint: a count cut by the timeout leaves the transaction usable.
+    const timeout = this.countTimeout(planned);
+    if (timeout >= MIN_COUNT_MS) {
+      // A savepoint: a count cut by the timeout leaves the transaction usable (and its timeout undone).
       await runner.query('SAVEPOINT estimate_count');
       try {
+        await runner.query(`SET LOCAL statement_timeout = ${timeout}`);
         const [sqlCount, paramsCount] = countQuery(query, category, runner).getQueryAndParameters();
         const [{ n }] = (await runner.query(sqlCount, paramsCount)) as { n: string | number }[];
         rows = Number(n);
         exact = true;
         await runner.query('RELEASE SAVEPOINT estimate_count');
+        await runner.query(`SET LOCAL statement_timeout = ${COUNT_TIMEOUT_MS}`);
       } catch {
         await runner.query('ROLLBACK TO SAVEPOINT estimate_count');
       }
@@ -170,19 +185,19 @@ class Mysql extends Dialect {
     let rows = planned;
     let exact = false;
     const [sqlCount, paramsCount] = countQuery(query, category, runner).getQueryAndParameters();
-    try {
-      let statement = sqlCount;
-      if (planned > ESTIMATE_LIMITS.exactCountBelow) {
+    const timeout = this.countTimeout(planned);
+    if (timeout >= MIN_COUNT_MS) {
+      try {
         this.mariadb ??= /mariadb/i.test(String(((await runner.query('SELECT VERSION() AS v')) as { v: string }[])[0]?.v));
-        statement = this.mariadb
-          ? `SET STATEMENT max_statement_time = ${COUNT_TIMEOUT_MS / 1000} FOR ${sqlCount}`
-          : sqlCount.replace(/^SELECT/i, `SELECT /*+ MAX_EXECUTION_TIME(${COUNT_TIMEOUT_MS}) */`);
+        const statement = this.mariadb
+          ? `SET STATEMENT max_statement_time = ${(timeout / 1000).toFixed(3)} FOR ${sqlCount}`
+          : sqlCount.replace(/^SELECT/i, `SELECT /*+ MAX_EXECUTION_TIME(${timeout}) */`);
+        const [{ n }] = (await runner.query(statement, paramsCount)) as { n: string | number }[];
+        rows = Number(n);
+        exact = true;
+      } catch {
+        // Cut by the time limit: the optimizer's figure stands.
       }
-      const [{ n }] = (await runner.query(statement, paramsCount)) as { n: string | number }[];
-      rows = Number(n);
-      exact = true;
-    } catch {
-      // Cut by the time limit: the optimizer's figure stands.
     }
     if (rows === 0) return { rows, exact, lineBytes: 0 };
     let lineBytes = await sampleLineBytes(dataSource, query, category, runner);

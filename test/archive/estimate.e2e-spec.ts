@@ -95,7 +95,7 @@ describe.each(DATABASES)('estimate on %s', (db) => {
     http = request(t.app.getHttpServer());
   });
   afterAll(() => t?.close());
-  afterEach(() => (ESTIMATE_LIMITS.exactCountBelow = 200_000));
+  afterEach(() => Object.assign(ESTIMATE_LIMITS, { exactCountBelow: 200_000, countBudgetMs: 1200 }));
 
   const cases: [string, RequestExportInput, string][] = [
     ['every category', {}, ''],
@@ -140,9 +140,16 @@ describe.each(DATABASES)('estimate on %s', (db) => {
   });
 
   if (db === 'postgres') {
+    it('counts a large category exactly while the time lasts', async () => {
+      ESTIMATE_LIMITS.exactCountBelow = 1000;
+      const estimate = await t.service.estimate(OWNER, { categories: ['events'] });
+      expect(estimate.categories.events).toMatchObject({ rows: EVENTS_A, exact: true });
+    });
+
     it("uses the planner's estimate above the exact-count limit, within 10 % of the truth (since included)", async () => {
       await t.dataSource.query('ANALYZE "est_events"');
-      ESTIMATE_LIMITS.exactCountBelow = 1000;
+      // Large for the estimate, and no time left to count it.
+      Object.assign(ESTIMATE_LIMITS, { exactCountBelow: 1000, countBudgetMs: 0 });
       const since = new Date(EVENTS_START + 3000 * 60_000).toISOString();
       const all = await t.service.estimate(OWNER, { categories: ['events', 'customers'] });
       const later = await t.service.estimate(OWNER, { categories: ['events'], since });
@@ -159,10 +166,15 @@ describe.each(DATABASES)('estimate on %s', (db) => {
   }
 
   if (db === 'mariadb') {
-    it('counts through the index above the exact-count limit (the optimizer\'s figure is rough)', async () => {
+    it('counts a large category through the index while the time lasts, else gives the optimizer\'s figure', async () => {
       ESTIMATE_LIMITS.exactCountBelow = 1000;
-      const estimate = await t.service.estimate(OWNER, { categories: ['events'] });
-      expect(estimate.categories.events).toMatchObject({ rows: EVENTS_A, exact: true });
+      const counted = await t.service.estimate(OWNER, { categories: ['events'] });
+      expect(counted.categories.events).toMatchObject({ rows: EVENTS_A, exact: true });
+      ESTIMATE_LIMITS.countBudgetMs = 0;
+      const planned = await t.service.estimate(OWNER, { categories: ['events', 'customers'] });
+      expect(planned.categories.events.exact).toBe(false);
+      expect(planned.categories.events.rows).toBeGreaterThan(0);
+      expect(planned.categories.customers).toMatchObject({ rows: 4, exact: true });
     });
   }
 
