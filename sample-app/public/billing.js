@@ -1,5 +1,8 @@
 // Settings → Billing: "Export My Data" through the library's instant download
-// (GET /exports/instant): the archive streams into the browser at once. Plain browser JavaScript.
+// (GET /exports/instant): the archive streams into the browser at once. Where an instant download
+// is not possible (the team's data is too large, or instant downloads are off because exports are
+// confirmed by email), it requests a queued export (POST /exports) instead: billing never blocks
+// an export. Plain browser JavaScript.
 'use strict';
 
 (function () {
@@ -17,6 +20,20 @@
     return match ? match[1] : 'data-export.zip';
   };
 
+  /** A queued export instead of the instant one, followed on Settings → Data Export. */
+  async function queued(why) {
+    const res = await fetch('/exports', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{}' });
+    const body = await res.json().catch(() => ({}));
+    const follow = ' Follow it on Settings → Data Export.';
+    if (res.status === 202) {
+      const text = body.status === 'pending' ? 'Check your email to confirm the export: we sent you a link.' : "We're packaging your data now and will email you when it is ready.";
+      return say('queued', (why === 'EXPORT_TOO_LARGE_FOR_INSTANT' ? 'Your data is too large to download at once. ' : '') + text + follow, why);
+    }
+    if (body.code === 'EXPORT_ALREADY_ACTIVE') return say('refused', 'You already have an export in progress or ready to download.' + follow, body.code);
+    if (body.code === 'EXPORT_COOLDOWN') return say('refused', 'There is a 24-hour pause after each completed export.' + follow, body.code);
+    return say('failed', 'The export could not be requested. Nothing was saved; please try again in a minute.', body.code || 'HTTP_' + res.status);
+  }
+
   button.addEventListener('click', async () => {
     button.disabled = true;
     say('working', 'Preparing your archive…');
@@ -26,7 +43,7 @@
         const body = await res.json().catch(() => ({}));
         if (res.status === 401) return void (location.href = '/demo/sign-in');
         if (body.code === 'EXPORT_FORBIDDEN') return say('refused', 'Only team owners and admins can export data. Ask an owner or admin.', body.code);
-        if (body.code === 'EXPORT_TOO_LARGE_FOR_INSTANT') return say('refused', 'Your data is too large to download at once. Request an export on Settings → Data Export: we email you when it is ready.', body.code);
+        if (body.code === 'EXPORT_TOO_LARGE_FOR_INSTANT' || body.code === 'EXPORT_INSTANT_DISABLED') return queued(body.code);
         if (body.code === 'EXPORT_INSTANT_RATE_LIMITED') return say('refused', 'An export just started. Please try again in ' + (body.retryAfterSeconds || 30) + ' seconds.', body.code);
         return say('failed', 'The export could not be prepared. Nothing was saved; please try again in a minute.', body.code || 'HTTP_' + res.status);
       }

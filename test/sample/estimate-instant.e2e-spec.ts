@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ExportService } from 'nestjs-data-export';
+import { DataExport, ExportService } from 'nestjs-data-export';
 import type { SampleApp } from '../../sample-app/create-sample-app';
 import { Team } from '../../sample-app/entities';
 import { expectNoCodes, pageWidth, setupSampleBrowser, signIn } from '../utils/sample-browser';
@@ -82,6 +82,27 @@ describe('help-desk sample: the estimate and the instant download in headless Ch
       await harness.shot(page, 'sample-billing-instant.png');
     } finally {
       await context.close();
+    }
+  });
+
+  it('requests a queued export from the Billing page where an instant download is off (exports confirmed by email)', async () => {
+    const confirming = await harness.boot('billing-confirm', { tickets: 60, confirm: true });
+    const { context, page } = await harness.newPage();
+    try {
+      const owner = confirming.users.find((u) => u.role === 'owner')!;
+      await signIn(page, confirming, owner.email);
+      await page.goto(`${confirming.url}/settings/billing`);
+      await page.click('#toggle-lock');
+      await page.waitForSelector('#billing[data-status="locked"]');
+      await page.click('#instant-export');
+      await page.waitForSelector('#instant-status[data-state="queued"]');
+      await expect(page.textContent('#instant-status')).resolves.toContain('Check your email to confirm the export');
+      const exports = await confirming.dataSource.getRepository(DataExport).find({ where: { accountId: owner.teamId } });
+      expect(exports.map((e) => e.status)).toEqual(['pending']);
+      await expectNoCodes(page);
+    } finally {
+      await context.close();
+      await confirming.close();
     }
   });
 });
