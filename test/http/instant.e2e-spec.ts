@@ -134,7 +134,7 @@ describe('instant downloads turned off', () => {
     expect(() => resolveExportOptions({ ...base, instant: { maxRows: 0 } })).toThrow(/"instant.maxRows" must be an integer from 1 to 1000000/);
     expect(() => resolveExportOptions({ ...base, instant: {} as never })).toThrow(/"instant.maxRows"/);
     expect(() => resolveExportOptions({ ...base, instant: 500 as never })).toThrow(/"instant" must be \{ maxRows/);
-    expect(() => resolveExportOptions({ ...base, instant: { maxRows: 10, cooldown: 'soon' } })).toThrow(/"instant.cooldown" is not a valid duration/);
+    expect(() => resolveExportOptions({ ...base, instant: { maxRows: 10, cooldown: 'soon' as never } })).toThrow(/"instant.cooldown" is not a valid duration/);
     expect(() => resolveExportOptions({ ...base, instant: { maxRows: 10 }, confirmation: { required: true } })).toThrow(/cannot be combined/);
     expect(resolveExportOptions({ ...base, instant: { maxRows: 10 } }).instant).toEqual({ maxRows: 10, cooldownMs: 60_000 });
     expect(resolveExportOptions(base).instant).toBeUndefined();
