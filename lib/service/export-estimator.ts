@@ -6,7 +6,7 @@ import { withTimeout } from '../common/timeout.util';
 import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportCategoryEstimate, ExportEstimate } from '../interfaces/export-estimate.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
-import type { EntityCategory, PlannedCategory } from '../metadata/export-category.interface';
+import type { EntityCategory, ExporterCategory, PlannedCategory } from '../metadata/export-category.interface';
 import { ExportRegistry } from '../metadata/export.registry';
 import { estimateEntityRows } from '../source/entity-estimate.util';
 import { exporterFilters } from '../source/exporter-lines';
@@ -52,6 +52,10 @@ export class ExportEstimator {
   async estimate(subject: ExportSubject, format: ExportFormat, filters: ExportFilters): Promise<ExportEstimate> {
     const planned = this.categories(filters);
     const entities = planned.filter((c): c is EntityCategory => c.kind === 'entity');
+    // Exporters answer on their own (a remote API, say): asked alongside the database.
+    const exporterCounts = new Map(
+      planned.filter((c): c is ExporterCategory => c.kind === 'exporter').map((c) => [c.name, this.exporterCount(c, subject, filters)] as const),
+    );
     const counted = await estimateEntityRows(this.dataSource, subject, filters, entities);
     const categories: Record<string, ExportCategoryEstimate> = {};
     let rows = 0;
@@ -63,11 +67,8 @@ export class ExportEstimator {
         const e = counted.get(category.name)!;
         estimate = { rows: e.rows, exact: e.exact, bytes: e.rows * e.lineBytes };
       } else {
-        const count = category.exporter.count
-          ? await withTimeout(Promise.resolve(category.exporter.count(subject, exporterFilters(filters))), EXPORTER_COUNT_TIMEOUT_MS).catch(() => undefined)
-          : undefined;
-        const known = typeof count === 'number' && Number.isFinite(count) && count >= 0;
-        estimate = known ? { rows: Math.round(count), exact: false, bytes: Math.round(count) * EXPORTER_LINE_BYTES } : { rows: null, exact: false, bytes: null };
+        const count = await exporterCounts.get(category.name);
+        estimate = count === undefined ? { rows: null, exact: false, bytes: null } : { rows: count, exact: false, bytes: count * EXPORTER_LINE_BYTES };
       }
       categories[category.name] = estimate;
       rows += estimate.rows ?? 0;
@@ -75,6 +76,13 @@ export class ExportEstimator {
       exact &&= estimate.exact;
     }
     return { format, categories, rows, bytes: archiveBytes(format, lineBytes, rows, planned.length), exact };
+  }
+
+  /** An exporter's own count; `undefined` without one, or when it fails, is not a count, or takes too long. */
+  private async exporterCount(category: ExporterCategory, subject: ExportSubject, filters: ExportFilters): Promise<number | undefined> {
+    if (!category.exporter.count) return undefined;
+    const count = await withTimeout(Promise.resolve(category.exporter.count(subject, exporterFilters(filters))), EXPORTER_COUNT_TIMEOUT_MS).catch(() => undefined);
+    return typeof count === 'number' && Number.isFinite(count) && count >= 0 ? Math.round(count) : undefined;
   }
 }
 

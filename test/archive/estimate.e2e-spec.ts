@@ -205,3 +205,43 @@ describe.each(DATABASES)('estimate on %s', (db) => {
     await expect(t.service.estimate(null)).rejects.toMatchObject({ code: 'EXPORT_UNAUTHENTICATED' });
   });
 });
+
+/** A remote source whose count never answers, and one whose count fails. */
+@Exporter('remote', { order: 10 })
+@Injectable()
+class SlowCountExporter implements CategoryExporter {
+  async *rows() {
+    yield { id: 1 };
+  }
+  count(): Promise<number> {
+    return new Promise(() => undefined);
+  }
+}
+@Exporter('broken', { order: 11 })
+@Injectable()
+class FailingCountExporter implements CategoryExporter {
+  async *rows() {
+    yield { id: 1 };
+  }
+  async count(): Promise<number> {
+    throw new Error('upstream down');
+  }
+}
+
+describe('the estimate with exporters whose count does not answer', () => {
+  it('reports their rows as unknown within the time bound, beside the counted categories', async () => {
+    const t = await createTestApp('sqlite', { entities: HELP_DESK_ENTITIES, metadata: { providers: [SlowCountExporter, FailingCountExporter] } });
+    try {
+      await seedHelpDesk(t.dataSource, 3);
+      const started = Date.now();
+      const estimate = await t.service.estimate(OWNER, {});
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(estimate.categories.remote).toEqual({ rows: null, exact: false, bytes: null });
+      expect(estimate.categories.broken).toEqual({ rows: null, exact: false, bytes: null });
+      expect(estimate.categories.tickets).toMatchObject({ rows: 2, exact: true });
+      expect(estimate.exact).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+});
