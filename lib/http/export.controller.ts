@@ -113,13 +113,18 @@ export class ExportController {
 
   @Get('estimate')
   @ApiOperation({ summary: 'How big an export with these filters would be: rows per category, approximate archive size' })
+  @ApiQuery({ name: 'format', required: false, enum: ['zip', 'json', 'json.gz'] })
+  @ApiQuery({ name: 'categories', required: false, description: 'Repeated, or a comma list' })
+  @ApiQuery({ name: 'since', required: false })
+  @ApiQuery({ name: 'until', required: false })
+  @ApiQuery({ name: 'includeDeleted', required: false, enum: ['true', 'false'] })
   async estimate(@Req() req: Request, @Query() query: Record<string, unknown>): Promise<ExportEstimate> {
     await this.beforeRoute('estimate', req);
     return this.exports.estimate(this.principal(req), parseExportQuery(query));
   }
 
   @Get('instant')
-  @ApiOperation({ summary: 'Download the archive of a small account at once (the `instant` option)' })
+  @ApiOperation({ summary: 'Download the archive of a small account at once (the `instant` option); the same query parameters as the estimate' })
   @ApiProduces('application/zip', 'application/json', 'application/gzip')
   @ApiResponse({ status: 404, description: 'EXPORT_INSTANT_DISABLED' })
   @ApiResponse({ status: 409, description: 'EXPORT_TOO_LARGE_FOR_INSTANT' })
