@@ -3,6 +3,8 @@
  * real processor in a separate worker process, measures the COPY → zip anchor in the same run,
  * verifies both archives with `unzip -t`, and prints the figures. The last line is
  *   bench: rows=N rows_per_s=X anchor_rows_per_s=Y ratio=R peak_rss_mb=M
+ * after a line with the estimate (`ExportService.estimate()`) against the truth:
+ *   estimate: rows=… truth=… error=…% exact=… time_ms=… planner_rows=… planner_error=…% planner_time_ms=… bytes=… archive_bytes=… bytes_error=…%
  * See docs/performance.md.
  */
 import 'reflect-metadata';
@@ -18,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DataExport, ExportService, ExportStatus } from 'nestjs-data-export';
+import { ESTIMATE_LIMITS } from '../lib/source/entity-estimate.util';
 import { anchorQuery, AnchorResult, runAnchor, sh, warmUp } from './anchor';
 import { BenchArgs, parseArgs, PG_URL } from './config';
 import { deleteRedisPrefix } from './redis.util';
@@ -275,6 +278,49 @@ async function explain(api: INestApplicationContext, logged: ReadStatements, see
   }
 }
 
+interface EstimateFigures {
+  rows: number;
+  bytes: number;
+  exact: boolean;
+  ms: number;
+  /** The same estimate with no count allowed: the planner's figure alone. */
+  planner: { rows: number; ms: number };
+}
+
+/**
+ * `ExportService.estimate()` of the exported account (every category, ZIP), timed once as a
+ * host gets it (counted while its budget lasts), then once with counting off (the planner's
+ * figure, what a larger account or a busier database gets).
+ */
+async function measureEstimate(api: INestApplicationContext, seed: SeedResult): Promise<EstimateFigures> {
+  const service = api.get(ExportService);
+  const principal = { userId: 'bench-user', accountId: seed.accountId, role: 'owner' };
+  const timed = async () => {
+    const t0 = process.hrtime.bigint();
+    const estimate = await service.estimate(principal, {});
+    return { estimate, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+  };
+  const first = await timed();
+  const limits = { ...ESTIMATE_LIMITS };
+  Object.assign(ESTIMATE_LIMITS, { exactCountBelow: 0, countBudgetMs: 0 });
+  try {
+    const planner = await timed();
+    return { rows: first.estimate.rows, bytes: first.estimate.bytes, exact: first.estimate.exact, ms: first.ms, planner: { rows: planner.estimate.rows, ms: planner.ms } };
+  } finally {
+    Object.assign(ESTIMATE_LIMITS, limits);
+  }
+}
+
+/** The estimate against the truth: the seeded rows and the size of the archive the export wrote. */
+function describeEstimate(e: EstimateFigures, truth: number, archiveBytes: number): string {
+  const pct = (got: number, want: number): string => (Number.isFinite(want) && want > 0 ? (((got - want) / want) * 100).toFixed(1) : 'NaN');
+  return (
+    `estimate: rows=${e.rows} truth=${truth} error=${pct(e.rows, truth)}% exact=${e.exact} time_ms=${e.ms.toFixed(0)} ` +
+    `planner_rows=${e.planner.rows} planner_error=${pct(e.planner.rows, truth)}% planner_time_ms=${e.planner.ms.toFixed(0)} ` +
+    `bytes=${e.bytes} archive_bytes=${Number.isFinite(archiveBytes) ? Math.round(archiveBytes) : 'NaN'} bytes_error=${pct(e.bytes, archiveBytes)}%`
+  );
+}
+
 function describeOurs(r: OursResult, format: BenchArgs['format']): string {
   const s = r.wallMs / 1000;
   return (
@@ -335,6 +381,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
   });
   await api.init();
   const ds = api.get(DataSource);
+  const estimated = await measureEstimate(api, seed);
   const { worker, ready } = await WorkerHandle.start({
     ...hostOptions,
     nodeFlags: args.nodeFlags,
@@ -411,6 +458,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
       `${ours.every((r) => r.verified) && anchors.every((a) => a.verified) ? '' : ' [ARCHIVE VERIFICATION FAILED]'}` +
       `${contendedKept ? ` [${contendedKept} run(s) slowed down by other processes even after ${MAX_RETRIES} retries: rerun on a quiet machine]` : ''}`,
   );
+  log(describeEstimate(estimated, seed.rows, ours.length ? median(ours.map((r) => r.archiveBytes)) : NaN));
   return `bench: rows=${size} rows_per_s=${Math.round(oursRate)} anchor_rows_per_s=${Number.isFinite(anchorRate) ? Math.round(anchorRate) : 'NaN'} ratio=${Number.isFinite(ratio) ? ratio.toFixed(2) : 'NaN'} peak_rss_mb=${peakMb.toFixed(1)}${args.format === 'zip' ? '' : ` format=${args.format}`}`;
 }
 

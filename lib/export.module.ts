@@ -32,6 +32,9 @@ import { ArchiveStore } from './storage/archive.store';
 import { ExportPolicy } from './policy/export.policy';
 import { DefaultExportPolicy } from './policy/default-export.policy';
 import { ExportNotifier, LoggingExportNotifier } from './notifier/export.notifier';
+import { ExportEstimator } from './service/export-estimator';
+import { ExportInstant } from './service/export-instant';
+import { InstantDownloadLimiter } from './queue/instant-download.limiter';
 import { ExportLinkSigner } from './crypto/export-link.signer';
 import { ExportEvents } from './lifecycle/export-events';
 import { ExportSweeper } from './queue/export.sweeper';
@@ -114,6 +117,9 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportDownloads,
       ExportAccountState,
       ExportService,
+      ExportEstimator,
+      ExportInstant,
+      InstantDownloadLimiter,
       RedisChoiceCheck,
       ...(extras.worker ? [ExportArchiveBuilder, ExportWorker] : []),
       ...(extras.http ? [loadHttpErrorHandler()] : []),

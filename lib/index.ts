@@ -1,7 +1,7 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
 export { EXPORT_QUEUE, EXPORT_FORMAT_VERSION } from './common/export.constants';
-export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions, ExportCsvOptions } from './options/export-module-options.interface';
+export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions, ExportCsvOptions, ExportInstantOptions } from './options/export-module-options.interface';
 export type { ExportAbout, ExportNotIncluded } from './interfaces/export-about.interface';
 export type { ExportModuleAsyncOptions } from './export.module-definition';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
@@ -28,6 +28,8 @@ export { ExportStatus, ExportFormat, EXPORT_FORMATS } from './common/export-stat
 export { ExportService } from './service/export.service';
 export type { ExportDownload, ExportDownloadInfo, ExportDownloadContext, ExportRangeChooser } from './service/export-downloads';
 export type { ExportEligibility, ExportIneligibleReason } from './interfaces/export-eligibility.interface';
+export type { ExportEstimate, ExportCategoryEstimate } from './interfaces/export-estimate.interface';
+export type { ExportInstantDownload } from './service/export-instant';
 export type { ExportEvent } from './interfaces/export-event.interface';
 export { ExportPolicy } from './policy/export.policy';
 export type { ExportRequestContext } from './policy/export.policy';
@@ -59,6 +61,9 @@ export {
   ExportNotReadyException,
   ExportLinkExpiredException,
   ExportCooldownException,
+  ExportInstantDisabledException,
+  ExportTooLargeForInstantException,
+  ExportInstantRateLimitedException,
   ExportQueueUnavailableException,
   ExportArchiveMissingException,
   ExportUnsupportedMediaTypeException,

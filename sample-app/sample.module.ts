@@ -8,6 +8,7 @@ import { MailExportNotifier } from './mail/mail-export.notifier';
 import { Outbox } from './mail/outbox';
 import { exportSecret, SAMPLE_SETTINGS, SampleSettings } from './sample.settings';
 import { DemoController } from './web/demo.controller';
+import { BillingController } from './web/billing.controller';
 
 /** The outbox and the settings, visible to every module (the notifier lives inside ExportModule). */
 @Global()
@@ -80,11 +81,14 @@ export class SampleAppModule {
             purpose: 'To provide the help desk to your team',
             retention: 'While your team has an account, then 30 days in backups',
           },
+          // "Export My Data" on the Billing page downloads at once (no email confirmation in between,
+          // so only when confirmation is off): the smaller seeded team fits.
+          ...(settings.confirm ? {} : { instant: { maxRows: 100_000, cooldown: '30s' } }),
           ...settings.exportOptions,
         }),
       ],
       providers: [DemoPaymentProvider, BillingExporter],
-      controllers: settings.http ? [DemoController] : [],
+      controllers: settings.http ? [DemoController, BillingController] : [],
     };
   }
 }

@@ -18,6 +18,9 @@ export type ExportErrorCode =
   | 'EXPORT_EMAIL_REQUIRED'
   | 'EXPORT_DOWNLOAD_LIMIT'
   | 'EXPORT_QUEUE_UNAVAILABLE'
+  | 'EXPORT_INSTANT_DISABLED'
+  | 'EXPORT_TOO_LARGE_FOR_INSTANT'
+  | 'EXPORT_INSTANT_RATE_LIMITED'
   /** A server-side failure (HTTP 5xx); the body says nothing more. */
   | 'EXPORT_INTERNAL_ERROR';
 
@@ -177,5 +180,38 @@ export class ExportQueueUnavailableException extends ExportException {
       HttpStatus.SERVICE_UNAVAILABLE,
       'Exports cannot be started right now. Please try again in a few minutes.',
     );
+  }
+}
+
+/** 404: instant downloads are off (no `instant` option). @publicApi */
+export class ExportInstantDisabledException extends ExportException {
+  constructor() {
+    super('EXPORT_INSTANT_DISABLED', HttpStatus.NOT_FOUND, 'Instant downloads are not available. Request an export instead (POST /exports).');
+  }
+}
+
+/**
+ * 409: the export is larger than `instant.maxRows` (or its size cannot be known beforehand):
+ * request it instead. The body carries the `estimate` and `use: 'POST /exports'`.
+ * @publicApi
+ */
+export class ExportTooLargeForInstantException extends ExportException {
+  constructor(maxRows: number, estimate: object) {
+    super(
+      'EXPORT_TOO_LARGE_FOR_INSTANT',
+      HttpStatus.CONFLICT,
+      `This export is too large to download at once (more than ${maxRows} rows, or a size that cannot be known beforehand). Request it with POST /exports; you will get a link when it is ready.`,
+      { maxRows, estimate, use: 'POST /exports' },
+    );
+  }
+}
+
+/** 429: an instant download of this account started less than `instant.cooldown` ago. @publicApi */
+export class ExportInstantRateLimitedException extends ExportException {
+  constructor(retryAfterMs: number) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super('EXPORT_INSTANT_RATE_LIMITED', HttpStatus.TOO_MANY_REQUESTS, 'An instant download of this account started moments ago. Try again later.', {
+      retryAfterSeconds,
+    });
   }
 }

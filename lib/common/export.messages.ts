@@ -39,6 +39,10 @@ export const ExportMessages = {
   csvUnknownField: (category: string, key: string) =>
     `Export failed while writing category "${category}" as CSV: a row has the field ${JSON.stringify(key)}, which is not a column of its CSV file (the header is written before the rows). Name every field in the exporter's schema.properties (or its fields option).`,
   badRoles: () => 'ExportModule option "allowedRoles" must be an array of non-empty strings.',
+  badInstant: (value: unknown) =>
+    `ExportModule option "instant" must be { maxRows: number, cooldown?: duration } (e.g. { maxRows: 10000, cooldown: '1m' }); got ${describe(value)}. Omit it to turn instant downloads off.`,
+  instantWithConfirmation: () =>
+    'ExportModule options "instant" and "confirmation.required" cannot be combined: an instant download streams the archive at once, without the email confirmation. Remove "instant", or set confirmation.required to false.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
 
   duplicateCategory: (category: string, first: string, second: string) =>

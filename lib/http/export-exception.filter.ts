@@ -1,6 +1,6 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { ExportCooldownException, ExportException } from '../common/export.exception';
+import { ExportCooldownException, ExportException, ExportInstantRateLimitedException } from '../common/export.exception';
 
 /**
  * Answers every error of the built-in endpoints as `{ statusCode, code, message, ... }`:
@@ -20,7 +20,7 @@ export class ExportExceptionFilter implements ExceptionFilter {
     if (exception instanceof ExportException) {
       status = exception.getStatus();
       body = exception.getResponse() as Record<string, unknown>;
-      if (exception instanceof ExportCooldownException) {
+      if (exception instanceof ExportCooldownException || exception instanceof ExportInstantRateLimitedException) {
         res.setHeader('Retry-After', String(exception.details.retryAfterSeconds));
       }
     } else if (exception instanceof BadRequestException) {

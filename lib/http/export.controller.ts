@@ -30,6 +30,9 @@ import type { ResolvedExportOptions } from '../options/export-module-options.int
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
+import type { ExportEstimate } from '../interfaces/export-estimate.interface';
+import { parseExportQuery } from './export-query.util';
+import { sendInstantDownload } from './instant-download.util';
 import type { ExportDownload, ExportDownloadInfo, ExportRangeChooser } from '../service/export-downloads';
 import { ExportService } from '../service/export.service';
 import { confirmedPage, confirmPage } from './confirm-page.util';
@@ -53,7 +56,7 @@ const createValidationPipe = () => new ValidationPipe({
 });
 
 /** The routes of the built-in endpoints, as `ExportController.beforeRoute` names them. @publicApi */
-export type ExportRoute = 'request' | 'list' | 'eligibility' | 'get' | 'events' | 'confirmPage' | 'confirm' | 'download' | 'cancel';
+export type ExportRoute = 'request' | 'list' | 'eligibility' | 'estimate' | 'instant' | 'get' | 'events' | 'confirmPage' | 'confirm' | 'download' | 'cancel';
 
 /**
  * The built-in endpoints, as a class a host can extend to mount them under its own
@@ -106,6 +109,29 @@ export class ExportController {
   async eligibility(@Req() req: Request): Promise<ExportEligibility> {
     await this.beforeRoute('eligibility', req);
     return this.exports.eligibility(this.principal(req));
+  }
+
+  @Get('estimate')
+  @ApiOperation({ summary: 'How big an export with these filters would be: rows per category, approximate archive size' })
+  @ApiQuery({ name: 'format', required: false, enum: ['zip', 'json', 'json.gz'] })
+  @ApiQuery({ name: 'categories', required: false, description: 'Repeated, or a comma list' })
+  @ApiQuery({ name: 'since', required: false })
+  @ApiQuery({ name: 'until', required: false })
+  @ApiQuery({ name: 'includeDeleted', required: false, enum: ['true', 'false'] })
+  async estimate(@Req() req: Request, @Query() query: Record<string, unknown>): Promise<ExportEstimate> {
+    await this.beforeRoute('estimate', req);
+    return this.exports.estimate(this.principal(req), parseExportQuery(query));
+  }
+
+  @Get('instant')
+  @ApiOperation({ summary: 'Download the archive of a small account at once (the `instant` option); the same query parameters as the estimate' })
+  @ApiProduces('application/zip', 'application/json', 'application/gzip')
+  @ApiResponse({ status: 404, description: 'EXPORT_INSTANT_DISABLED' })
+  @ApiResponse({ status: 409, description: 'EXPORT_TOO_LARGE_FOR_INSTANT' })
+  @ApiResponse({ status: 429, description: 'EXPORT_INSTANT_RATE_LIMITED' })
+  async instant(@Req() req: Request, @Res() res: Response, @Query() query: Record<string, unknown>): Promise<void> {
+    await this.beforeRoute('instant', req);
+    await sendInstantDownload(res, await this.exports.instant(this.principal(req), parseExportQuery(query)));
   }
 
   @Get(':id')

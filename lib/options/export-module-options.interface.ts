@@ -195,6 +195,16 @@ export interface ExportModuleOptions {
    * @default { neutralizeFormulas: true, bom: false }
    */
   csv?: ExportCsvOptions;
+  /**
+   * Instant downloads (`GET /exports/instant`, `ExportService.instant()`): an account whose
+   * export is estimated at most `maxRows` rows gets its archive streamed straight into the
+   * response, with no job, no file at rest and no link. Larger ones are refused with 409
+   * `EXPORT_TOO_LARGE_FOR_INSTANT` (request them with `POST /exports`). Each account may start
+   * one instant download per `cooldown`. It skips email confirmation, so it cannot be combined
+   * with `confirmation.required`. Off when omitted.
+   * @default undefined (off)
+   */
+  instant?: ExportInstantOptions;
 }
 
 /** The `csv` option: how CSV archives write their cells. @publicApi */
@@ -210,6 +220,18 @@ export interface ExportCsvOptions {
    * @default false
    */
   bom?: boolean;
+}
+
+/** The `instant` option: instant downloads of small accounts. @publicApi */
+export interface ExportInstantOptions {
+  /** The largest estimated export (rows of every category) that is streamed at once; 1 to 1,000,000. */
+  maxRows: number;
+  /**
+   * Time after an instant download of an account starts before it may start another (429
+   * `EXPORT_INSTANT_RATE_LIMITED` with `Retry-After` until then).
+   * @default '1m'
+   */
+  cooldown?: Duration;
 }
 
 /**
@@ -319,4 +341,6 @@ export interface ResolvedExportOptions {
   coverage: { required: boolean; excluded: Readonly<Record<string, string>>; notes: readonly string[] };
   about: ExportAbout;
   csv: { neutralizeFormulas: boolean; bom: boolean };
+  /** `undefined`: instant downloads are off. */
+  instant?: { readonly maxRows: number; readonly cooldownMs: number };
 }

@@ -23,5 +23,6 @@ export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
   sweepInterval: '1m',
   progressInterval: '1s',
   enqueueTimeout: '5s',
+  instantCooldown: '1m',
   minSecretLength: 32,
 } as const);

@@ -112,6 +112,18 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     coverage: coverage(options.coverage),
     about: validateAbout('ExportModule option "about"', options.about),
     csv: csv(options.csv),
+    instant: instant(options),
+  });
+}
+
+function instant(options: ExportModuleOptions): ResolvedExportOptions['instant'] {
+  const value = options.instant;
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidExportOptionsError(ExportMessages.badInstant(value));
+  if (options.confirmation?.required === true) throw new InvalidExportOptionsError(ExportMessages.instantWithConfirmation());
+  return Object.freeze({
+    maxRows: integer('instant.maxRows', value.maxRows ?? null, 0, 1, 1_000_000),
+    cooldownMs: duration('instant.cooldown', value.cooldown, D.instantCooldown),
   });
 }
 

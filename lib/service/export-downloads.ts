@@ -261,6 +261,7 @@ export class ExportDownloads {
   }
 }
 
-function safeName(value: string): string {
+/** An account id as part of a download's file name. @internal */
+export function safeName(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'account';
 }

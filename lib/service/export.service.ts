@@ -37,6 +37,9 @@ import { validateRequestInput } from './request-input.util';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
 import { assertPrincipal } from './principal.util';
 import type { ByteRange } from '../storage/export.storage';
+import type { ExportEstimate } from '../interfaces/export-estimate.interface';
+import { ExportEstimator } from './export-estimator';
+import { ExportInstant, ExportInstantDownload } from './export-instant';
 
 /** What the boot warns about when email confirmation is on. */
 const CONFIRMATION_NEEDS_EMAIL =
@@ -65,6 +68,8 @@ export class ExportService implements OnModuleInit {
     private readonly accounts: ExportAccountState,
     private readonly exportDownloads: ExportDownloads,
     private readonly store: ExportStore,
+    private readonly estimator: ExportEstimator,
+    private readonly instantDownloads: ExportInstant,
   ) {}
 
   onModuleInit(): void {
@@ -170,6 +175,32 @@ export class ExportService implements OnModuleInit {
    */
   eligibility(principal: ExportPrincipal | null | undefined): Promise<ExportEligibility> {
     return this.accounts.eligibility(principal);
+  }
+
+  /**
+   * How big an export with this input would be, before it is requested: rows per category and
+   * the approximate size of the archive, from index counts or the database planner's estimates,
+   * never by reading the rows (see `ExportEstimate`). Takes what `request()` takes.
+   * @throws ExportUnauthenticatedException, ExportForbiddenException, ExportInvalidRequestException
+   */
+  async estimate(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportEstimate> {
+    this.assertPrincipal(principal);
+    const { format, filters } = validateRequestInput(input ?? {}, this.registry.getCategoryNames());
+    return this.estimator.estimate({ accountId: principal.accountId, userId: principal.userId }, format, filters);
+  }
+
+  /**
+   * An instant download (the `instant` option): the archive of a small account, streamed as it
+   * is written, with no job and no file at rest. Takes what `request()` takes. Checks the
+   * principal as `request()` does, then the account's instant cooldown, then the estimate
+   * against `instant.maxRows`.
+   * @throws ExportInstantDisabledException (no `instant` option), ExportUnauthenticatedException,
+   *   ExportForbiddenException, ExportInvalidRequestException, ExportInstantRateLimitedException,
+   *   ExportTooLargeForInstantException (with the estimate), ExportQueueUnavailableException
+   *   (Redis, which holds the rate limit, does not answer)
+   */
+  instant(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportInstantDownload> {
+    return this.instantDownloads.open(principal, input);
   }
 
   /** One export of the principal's account, with a fresh download link when it is ready. */

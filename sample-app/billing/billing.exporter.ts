@@ -58,4 +58,11 @@ export class BillingExporter implements CategoryExporter<Invoice> {
   rows(subject: ExportSubject, filters: ExporterFilters): AsyncIterable<Invoice> {
     return this.payments.invoices(subject.accountId, filters.since);
   }
+
+  /** How many invoices `rows()` yields: the estimate shows it, and instant downloads need it. */
+  async count(subject: ExportSubject, filters: ExporterFilters): Promise<number> {
+    let n = 0;
+    for await (const _ of this.payments.invoices(subject.accountId, filters.since)) n++;
+    return n;
+  }
 }

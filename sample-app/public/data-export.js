@@ -1,6 +1,6 @@
 // Settings → Data Export: plain browser JavaScript, no build step.
 // Talks to the library's built-in endpoints (POST/GET/DELETE /exports, GET /exports/eligibility,
-// GET /exports/:id/events) and to two small sample endpoints (/demo/me, /demo/categories).
+// GET /exports/:id/events, GET /exports/estimate) and to two small sample endpoints (/demo/me, /demo/categories).
 // The form shows the rules before the click: GET /exports/eligibility says whether a request
 // would be accepted, and why not; the page asks again after every change.
 'use strict';
@@ -212,6 +212,48 @@
     const blocked = !!state.eligibility && !state.eligibility.canRequest;
     $('request').disabled = blocked || picked.length === 0;
     $('request-hint').textContent = blocked ? '' : picked.length === 0 ? 'Pick at least one data type.' : all ? 'Everything, as a ZIP of JSON files.' : picked.length + ' of ' + state.categories.length + ' data types.';
+    refreshEstimate();
+  }
+
+  // ---------- the estimate (GET /exports/estimate: counts and size before the click) ----------
+  /** The filters of the form, as the request sends them. */
+  function formFilters() {
+    const body = {};
+    const picked = selectedCategories();
+    if (picked.length !== state.categories.length) body.categories = picked;
+    const since = $('since').value;
+    const until = $('until').value;
+    if (since) body.since = since + 'T00:00:00.000Z';
+    if (until) body.until = new Date(Date.parse(until + 'T00:00:00.000Z') + 86400000).toISOString(); // "To" is inclusive
+    return body;
+  }
+  /** Asks for the estimate of the form's choices (the last answer wins), a moment after a change. */
+  function refreshEstimate() {
+    clearTimeout(state.estimateTimer);
+    state.estimateTimer = setTimeout(async () => {
+      const filters = formFilters();
+      const box = $('estimate');
+      if (filters.categories && filters.categories.length === 0) {
+        box.textContent = '';
+        box.dataset.rows = '';
+        return;
+      }
+      const query = new URLSearchParams();
+      if (filters.categories) query.set('categories', filters.categories.join(','));
+      if (filters.since) query.set('since', filters.since);
+      if (filters.until) query.set('until', filters.until);
+      const asked = (state.estimateAsked = (state.estimateAsked || 0) + 1);
+      const res = await api('GET', '/exports/estimate' + (query.toString() ? '?' + query : ''));
+      if (asked !== state.estimateAsked) return;
+      if (!res.ok) {
+        box.textContent = '';
+        box.dataset.rows = '';
+        return;
+      }
+      const e = res.data;
+      box.dataset.rows = String(e.rows);
+      box.textContent = (e.exact ? '' : 'About ') + fmtNum(e.rows) + ' records · about ' + fmtBytes(e.bytes) + ' to download';
+    }, 150);
   }
 
   // ---------- the current export ----------
@@ -364,13 +406,7 @@
 
   async function request() {
     clearNotice();
-    const body = {};
-    const picked = selectedCategories();
-    if (picked.length !== state.categories.length) body.categories = picked;
-    const since = $('since').value;
-    const until = $('until').value;
-    if (since) body.since = since + 'T00:00:00.000Z';
-    if (until) body.until = new Date(Date.parse(until + 'T00:00:00.000Z') + 86400000).toISOString(); // "To" is inclusive
+    const body = formFilters();
     $('request').disabled = true;
     try {
       const res = await api('POST', '/exports', body);
@@ -429,7 +465,10 @@
     $('clear-dates').addEventListener('click', () => {
       $('since').value = '';
       $('until').value = '';
+      refreshEstimate();
     });
+    $('since').addEventListener('change', refreshEstimate);
+    $('until').addEventListener('change', refreshEstimate);
     $('request').addEventListener('click', request);
     await load();
     document.body.dataset.ready = 'true';

@@ -55,6 +55,8 @@ describe('the built-in endpoints, as a host configures them', () => {
       expect(Object.keys(doc.paths).sort()).toEqual([
         '/exports',
         '/exports/eligibility',
+        '/exports/estimate',
+        '/exports/instant',
         '/exports/{id}',
         '/exports/{id}/confirm',
         '/exports/{id}/download',
