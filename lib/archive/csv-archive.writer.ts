@@ -59,9 +59,11 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
   const records = category.kind === 'entity' ? ctx.source.csv?.(category, { neutralizeFormulas }) : undefined;
   if (records) return writeSourceRecords(ctx, category, entry, records, neutralizeFormulas);
   const csv: Stringifier = stringify(STRINGIFY_OPTIONS);
-  // csv-stringify's output goes to the entry as it comes, with the archive's backpressure.
+  // Records come out as strings, encoded straight into the entry's chunk (no Buffer per record),
+  // and go to the entry as they come, with the archive's backpressure.
+  csv.setEncoding('utf8');
   const pumped = (async () => {
-    for await (const text of csv) if (entry.appendBytes(text as Buffer)) await entry.flush();
+    for await (const text of csv) if (entry.append(text as string)) await entry.flush();
   })();
   pumped.catch(() => undefined);
   const broken = pumped.then(() => new Promise<never>(() => undefined));
