@@ -49,7 +49,9 @@ export class CsvArchiveWriter extends ZipArchiveWriter {
  * written cell by cell (see `csvCell`) through csv-stringify with CRLF record ends; a cell with a
  * line break, a comma or a quote is quoted. An exporter's header is its declared fields, then
  * the other keys of its first row; a later row with a field outside the header fails the export
- * rather than lose the value. Returns the row count, reporting every `batchSize` rows.
+ * rather than lose the value. Where the source writes an entity category's records itself
+ * (`CategorySource.csv`: PostgreSQL's COPY), they are taken as they come instead, each record
+ * ended with CRLF. Returns the row count, reporting every `batchSize` rows.
  * @internal
  */
 export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCategory, entry: ChunkedEntryWriter): Promise<number> {
