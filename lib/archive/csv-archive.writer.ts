@@ -49,7 +49,9 @@ export class CsvArchiveWriter extends ZipArchiveWriter {
  * written cell by cell (see `csvCell`) through csv-stringify with CRLF record ends; a cell with a
  * line break, a comma or a quote is quoted. An exporter's header is its declared fields, then
  * the other keys of its first row; a later row with a field outside the header fails the export
- * rather than lose the value. Returns the row count, reporting every `batchSize` rows.
+ * rather than lose the value. Where the source writes an entity category's records itself
+ * (`CategorySource.csv`: PostgreSQL's COPY), they are taken as they come instead, each record
+ * ended with CRLF. Returns the row count, reporting every `batchSize` rows.
  * @internal
  */
 export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCategory, entry: ChunkedEntryWriter): Promise<number> {
@@ -59,9 +61,11 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
   const records = category.kind === 'entity' ? ctx.source.csv?.(category, { neutralizeFormulas }) : undefined;
   if (records) return writeSourceRecords(ctx, category, entry, records, neutralizeFormulas);
   const csv: Stringifier = stringify(STRINGIFY_OPTIONS);
-  // csv-stringify's output goes to the entry as it comes, with the archive's backpressure.
+  // Records come out as strings, encoded straight into the entry's chunk (no Buffer per record),
+  // and go to the entry as they come, with the archive's backpressure.
+  csv.setEncoding('utf8');
   const pumped = (async () => {
-    for await (const text of csv) if (entry.appendBytes(text as Buffer)) await entry.flush();
+    for await (const text of csv) if (entry.append(text as string)) await entry.flush();
   })();
   pumped.catch(() => undefined);
   const broken = pumped.then(() => new Promise<never>(() => undefined));

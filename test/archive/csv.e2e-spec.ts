@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CategoryExporter, Exporter, ExportModuleOptions, ExportPrincipal, ExportStatus, ExportSubject } from 'nestjs-data-export';
-import { Customer, HELP_DESK_ENTITIES, Message } from '../fixtures/help-desk.entities';
+import { Customer, HELP_DESK_ENTITIES, Message, Webhook } from '../fixtures/help-desk.entities';
 import { expectedRows, HelpDeskSeed, REDACTED_CANARY, secretsOf, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { DATABASES, DatabaseName } from '../utils/databases';
 import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
@@ -22,6 +22,9 @@ const FORMULAS = ['=HYPERLINK("https://evil.example","click")', '+1+2', "-2+3+cm
 const NOT_FORMULAS = ['-5', '+7.25', 'a=b', ' =1'];
 /** A team A customer whose text cells start like formulas and whose number is negative. */
 const FORMULA_CUSTOMER = { name: '@admin', email: '-5', tokenCount: -5, customFields: { formula: '=1+1' } };
+
+/** A team A webhook URL that is a formula. */
+const FORMULA_URL = '=HYPERLINK("https://evil.example/hook","open")';
 
 /** Adds the formula rows to team A (and to `seed`, so that they are expected like the rest). */
 async function seedFormulas(t: TestApp, seed: HelpDeskSeed): Promise<void> {
@@ -44,10 +47,14 @@ async function seedFormulas(t: TestApp, seed: HelpDeskSeed): Promise<void> {
       createdAt: new Date(Date.UTC(2026, 1, 1, 0, 0, i)),
     }),
   );
+  // Webhooks are plain columns: on PostgreSQL the database writes their CSV (COPY).
+  const webhook = Object.assign(new Webhook(), { id: 109, ownerTeam: TEAM_A, url: FORMULA_URL, signingSecret: `${REDACTED_CANARY}-whsec-formula` });
   await t.dataSource.getRepository(Customer).insert({ ...customer } as never);
   await t.dataSource.getRepository(Message).insert(messages.map((m) => ({ ...m })));
+  await t.dataSource.getRepository(Webhook).insert({ ...webhook });
   seed.customers.push(customer);
   seed.messages.push(...messages);
+  seed.webhooks.push(webhook);
 }
 
 /** A cell as the CSV rules write an NDJSON value (formulas aside). */
@@ -151,7 +158,7 @@ describe.each(DATABASES)('csv archive on %s', (db) => {
       });
 
       const expected = expectedRows(seed);
-      const neutralized = new Set([...FORMULAS, FORMULA_CUSTOMER.name]);
+      const neutralized = new Set([...FORMULAS, FORMULA_CUSTOMER.name, FORMULA_URL]);
       for (const category of CATEGORIES) {
         const file = entries.get(`${category}.csv`)!;
         expect(file.subarray(0, 3).equals(BOM)).toBe(false);
@@ -186,7 +193,9 @@ describe.each(DATABASES)('csv archive on %s', (db) => {
     });
 
     it('neutralizes text cells a spreadsheet would run as formulas, never numbers', async () => {
-      const { entries } = await exportArchive(ctx.t, { categories: ['customers', 'messages'] });
+      const { entries } = await exportArchive(ctx.t, { categories: ['customers', 'messages', 'webhooks'] });
+      const [wh, ...webhooks] = parseStrict(entries.get('webhooks.csv')!);
+      expect(webhooks.map((r) => r[wh.indexOf('url')])).toContain(`'${FORMULA_URL}`);
       const [mh, ...messages] = parseStrict(entries.get('messages.csv')!);
       const bodies = messages.map((r) => r[mh.indexOf('body')]);
       for (const formula of FORMULAS) expect(bodies).toContain(`'${formula}`);
