@@ -3,6 +3,7 @@ import type { DataExport } from '../entities/data-export.entity';
 import type { ExportAbout, ExportNotIncluded } from '../interfaces/export-about.interface';
 import type { PlannedCategory } from '../metadata/export-category.interface';
 import type { CategorySource } from '../source/category-source';
+import type { ResolvedExportSigning } from '../options/export-module-options.interface';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 
 /** What a writer needs to build one archive. @internal */
@@ -28,6 +29,8 @@ export interface ArchiveContext {
   readonly notIncluded: ExportNotIncluded;
   /** The module's `about`, for categories that do not say their own. */
   readonly about: ExportAbout;
+  /** The key that signs the manifest of a ZIP; `undefined`: unsigned. */
+  readonly signing?: ResolvedExportSigning;
 }
 
 /** A category's `about`, over the module's; `undefined` when neither says anything. @internal */

@@ -4,20 +4,28 @@ import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withA
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
-import { ZipStreamWriter } from './zip-stream.writer';
+import { MANIFEST_SIGNATURE_FILE, signatureInfo, signManifest } from './manifest-signature.util';
+import { ZIP_ENTRY_DATE, ZipStreamWriter } from './zip-stream.writer';
 
 /**
  * Writes the ZIP archive: `README.txt`, `schemas/<category>.schema.json`,
- * `<category>.ndjson` and, last, `manifest.json` with counts and checksums.
+ * `<category>.ndjson`, `manifest.json` with counts and checksums and, with `signing`,
+ * `manifest.sig`. Entries come in a fixed order with a fixed date, so the same rows give the
+ * same bytes.
  * @internal
  */
 export class ZipArchiveWriter extends ArchiveWriter {
   readonly extension = 'zip';
   readonly contentType = 'application/zip';
 
+  /** `zip64Limit` lowers the size from which ZIP64 fields are written, for tests. */
+  constructor(private readonly zipOptions: { zip64Limit?: number } = {}) {
+    super();
+  }
+
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
     // memLevel 9: the same compression level, about 7 % faster than zlib's default on NDJSON.
-    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9, signal: ctx.signal });
+    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9, signal: ctx.signal, ...this.zipOptions });
     let failure: Error | undefined;
     const failed = new Promise<never>((_, reject) => {
       output.once('error', (err: Error) => reject((failure = err)));
@@ -26,7 +34,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
     });
     failed.catch(() => undefined);
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failed]);
-    const date = ctx.exportedAt;
+    const date = ZIP_ENTRY_DATE;
     let open: ChunkedEntryWriter | undefined;
     try {
       await guard(zip.addBuffer('README.txt', Buffer.from(buildReadme(ctx), 'utf8'), date));
@@ -80,8 +88,11 @@ export class ZipArchiveWriter extends ArchiveWriter {
         categories: summaries,
         summary: summarize(summaries),
         notIncluded: ctx.notIncluded,
+        ...(ctx.signing ? { signature: signatureInfo(ctx.signing) } : {}),
       };
-      await guard(zip.addBuffer('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), date));
+      const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+      await guard(zip.addBuffer('manifest.json', manifestBytes, date));
+      if (ctx.signing) await guard(zip.addBuffer(MANIFEST_SIGNATURE_FILE, signManifest(manifestBytes, ctx.signing), date));
       await guard(zip.finalize());
       return summaries;
     } catch (err) {

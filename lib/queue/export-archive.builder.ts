@@ -219,6 +219,7 @@ export class ExportArchiveBuilder {
           onBatch,
           notIncluded: this.registry.getNotIncluded(categories.map((c) => c.name)),
           about: this.options.about,
+          signing: this.options.signing,
         },
         upload.input,
       );
