@@ -110,7 +110,7 @@ async function fileSha256(path: string): Promise<string> {
 
 function publicKeyOf(key: KeyObject | string): KeyObject {
   const object = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
-  if (object.asymmetricKeyType !== 'ed25519') throw new Problem('--key', `is a ${object.asymmetricKeyType ?? 'secret'} key; archives are signed with Ed25519`);
+  if (object.asymmetricKeyType !== 'ed25519') throw new Problem('--key', `is not an Ed25519 key (its type is ${object.asymmetricKeyType ?? 'secret'}); archives are signed with Ed25519`);
   return object;
 }
 

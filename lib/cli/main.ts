@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     } catch {
       usage(`${keyFile} is not a PEM public key; make it with \`openssl pkey -in <private.pem> -pubout -out <public.pem>\``);
     }
-    if (publicKey.asymmetricKeyType !== 'ed25519') usage(`${keyFile} is a ${publicKey.asymmetricKeyType} key; archives are signed with Ed25519`);
+    if (publicKey.asymmetricKeyType !== 'ed25519') usage(`${keyFile} is not an Ed25519 key (its type is ${publicKey.asymmetricKeyType}); archives are signed with Ed25519`);
   }
   const verdict = await verifyExportArchive(archive, { publicKey });
   if (json) {

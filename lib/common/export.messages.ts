@@ -43,7 +43,7 @@ export const ExportMessages = {
   signingKeyNotPrivate: () =>
     'ExportModule option "signing.privateKey" is a public key. Pass the private key (`openssl genpkey -algorithm ed25519`); give the public one (`openssl pkey -in key.pem -pubout`) to the people who verify archives.',
   signingKeyNotEd25519: (type: string) =>
-    `ExportModule option "signing.privateKey" is a ${type} key; archives are signed with Ed25519 only. Make one with \`openssl genpkey -algorithm ed25519 -out export-signing.pem\`.`,
+    `ExportModule option "signing.privateKey" is not an Ed25519 key (its type is ${type}); archives are signed with Ed25519 only. Make one with \`openssl genpkey -algorithm ed25519 -out export-signing.pem\`.`,
   badSigningKeyId: (value: unknown) =>
     `ExportModule option "signing.keyId" must be 1 to 100 letters, digits, ".", "_", ":" or "-"; got ${describe(value)}.`,
 
