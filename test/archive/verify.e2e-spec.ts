@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { LoggerService } from '@nestjs/common';
 import * as yauzl from 'yauzl';
-import { ExportPrincipal, ExportStatus } from 'nestjs-data-export';
+import { ExportEvent, ExportPrincipal, ExportStatus } from 'nestjs-data-export';
 import { ZipStreamWriter } from '../../lib/archive/zip-stream.writer';
 import { DATABASES } from '../utils/databases';
 import { createTestApp, downloadArchive, TestApp, waitForExport } from '../utils/test-app';
@@ -73,16 +74,39 @@ function headers(bytes: Buffer): Promise<Record<string, unknown>[]> {
   });
 }
 
+/** Every line the app logs, at every level. */
+class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private add = (...args: unknown[]) => this.lines.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  log = this.add;
+  error = this.add;
+  warn = this.add;
+  debug = this.add;
+  verbose = this.add;
+  fatal = this.add;
+}
+
+/** Pieces of the signing key that must never leave the options: PEM lines, JWK `d`, raw bytes. */
+function keyTraces(): { text: string[]; raw: Buffer } {
+  const lines = pem(signingKeys.privateKey, 'pkcs8').split('\n').filter((l) => l && !l.startsWith('-----'));
+  const raw = Buffer.from(signingKeys.privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer).subarray(-32);
+  return { text: [...lines, signingKeys.privateKey.export({ format: 'jwk' }).d!, raw.toString('base64'), raw.toString('hex')], raw };
+}
+
 describe.each(DATABASES)('verify on %s', (db) => {
   let t: TestApp;
   let n = 0;
+  const logger = new CapturingLogger();
+  const events: ExportEvent[] = [];
 
   beforeAll(async () => {
     t = await createTestApp(db, {
       entities: HELP_DESK_ENTITIES,
       exportOptions: { batchSize: 7, signing: { privateKey: pem(signingKeys.privateKey, 'pkcs8'), keyId: KEY_ID } },
+      logger,
     });
     await seedHelpDesk(t.dataSource);
+    t.service.events$.subscribe((e) => events.push(e));
   });
   afterAll(() => t?.close());
 
@@ -125,11 +149,16 @@ describe.each(DATABASES)('verify on %s', (db) => {
     expect(entries.map((e) => e.name).slice(-2)).toEqual(['manifest.json', 'manifest.sig']);
     const manifest = JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString('utf8'));
     expect(manifest.signature).toEqual({ algorithm: 'Ed25519', file: 'manifest.sig', keyId: KEY_ID });
-    const secretParts = [pem(signingKeys.privateKey, 'pkcs8').split('\n')[1], signingKeys.privateKey.export({ format: 'jwk' }).d!];
-    const raw = Buffer.from(signingKeys.privateKey.export({ format: 'der', type: 'pkcs8' }) as Buffer).subarray(-32);
+    const { text, raw } = keyTraces();
     for (const haystack of [good.bytes, ...entries.map((e) => e.data)]) {
-      for (const part of secretParts) expect(haystack.includes(part)).toBe(false);
+      for (const part of text) expect(haystack.includes(part)).toBe(false);
       expect(haystack.includes(raw)).toBe(false);
+    }
+    // Nor in the logs, the events or the export's view.
+    const view = JSON.stringify(await t.service.list(OWNER_A));
+    expect(logger.lines.length + events.length).toBeGreaterThan(3);
+    for (const haystack of [logger.lines.join('\n'), JSON.stringify(events), view]) {
+      for (const part of text) expect(haystack.includes(part)).toBe(false);
     }
   });
 
