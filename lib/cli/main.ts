@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
         : verdict.signature === 'unchecked'
           ? ', signed (signature not checked: give --key)'
           : '';
-    process.stdout.write(`OK ${archive}: ${verdict.categories} categories, ${verdict.rows} rows, sha256 ${verdict.sha256}${signature}\n`);
+    process.stdout.write(`OK ${archive}: ${verdict.categories} ${verdict.categories === 1 ? 'category' : 'categories'}, ${verdict.rows} rows, sha256 ${verdict.sha256}${signature}\n`);
   } else {
     process.stdout.write(`FAILED ${archive}: ${verdict.file}: ${verdict.problem}\n`);
   }
