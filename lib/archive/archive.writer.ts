@@ -60,6 +60,13 @@ export interface ArchiveCategorySummary {
   about?: ExportAbout;
 }
 
+/** A file of a ZIP besides the categories' (README.txt, a schema), as the manifest's `files` lists it. @internal */
+export interface ArchiveFileSummary {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
 /**
  * Writes an export's archive to a stream. Implementations stream: they never hold a whole
  * category in memory.

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
-import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
+import { ArchiveCategorySummary, ArchiveContext, ArchiveFileSummary, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
@@ -37,9 +38,15 @@ export class ZipArchiveWriter extends ArchiveWriter {
     const date = ZIP_ENTRY_DATE;
     let open: ChunkedEntryWriter | undefined;
     try {
-      await guard(zip.addBuffer('README.txt', Buffer.from(buildReadme(ctx), 'utf8'), date));
+      // README.txt and the schemas, with their checksums: the manifest (and its signature) covers them too.
+      const files: ArchiveFileSummary[] = [];
+      const addFile = (path: string, data: Buffer) => {
+        files.push({ path, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+        return guard(zip.addBuffer(path, data, date));
+      };
+      await addFile('README.txt', Buffer.from(buildReadme(ctx), 'utf8'));
       const addSchema = (name: string, schema: Record<string, unknown>) =>
-        guard(zip.addBuffer(`schemas/${name}.schema.json`, Buffer.from(`${JSON.stringify(schema, null, 2)}\n`, 'utf8'), date));
+        addFile(`schemas/${name}.schema.json`, Buffer.from(`${JSON.stringify(schema, null, 2)}\n`, 'utf8'));
       // Schemas known before the rows come first; an exporter's inferred one follows its rows.
       for (const category of ctx.categories) {
         const schema = buildSchema(category);
@@ -86,6 +93,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
         format: 'zip',
         filters: row.filters ?? {},
         categories: summaries,
+        files,
         summary: summarize(summaries),
         notIncluded: ctx.notIncluded,
         ...(ctx.signing ? { signature: signatureInfo(ctx.signing) } : {}),

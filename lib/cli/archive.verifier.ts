@@ -61,7 +61,8 @@ interface ManifestFile {
 
 /**
  * Checks an export archive as its recipient has it: a ZIP's central directory and every entry's
- * CRC, every file the manifest lists against its SHA-256, size and row count, every NDJSON row
+ * CRC, every file the manifest lists (the categories' files, README.txt, the schemas) against
+ * its SHA-256, size and row count, every NDJSON row
  * against its category's JSON Schema, that nothing is in the ZIP the manifest does not describe,
  * and, given `publicKey`, the manifest's Ed25519 signature. A `json` or `json.gz` document is
  * checked against its own summary. Reads the archive as a stream: memory stays flat.
@@ -171,6 +172,15 @@ async function verifyZip(path: string, options: VerifyExportArchiveOptions): Pro
       described.set(c.file, c);
       if (typeof c.schema === 'string') schemaOf.set(c.file, c.schema);
     }
+    // README.txt and the schemas, with their checksums (manifests before `files` did not list them).
+    const files = Array.isArray(manifest.files) ? (manifest.files as { path?: unknown; bytes?: unknown; sha256?: unknown }[]) : undefined;
+    for (const [i, f] of (files ?? []).entries()) {
+      if (!f || typeof f.path !== 'string' || typeof f.sha256 !== 'string' || !isCount(f.bytes)) {
+        throw new Problem('manifest.json', `files[${i}] lacks its path, bytes or sha256`);
+      }
+      if (described.has(f.path)) throw new Problem('manifest.json', `lists ${f.path} twice`);
+      described.set(f.path, { file: f.path, bytes: f.bytes, sha256: f.sha256 });
+    }
     for (const a of Array.isArray(manifest.attachments) ? (manifest.attachments as ManifestFile[]) : []) {
       const file = (a as { path?: unknown }).path;
       if (typeof file === 'string' && typeof a.sha256 === 'string') described.set(file, { ...a, file, bytes: a.size });
@@ -180,10 +190,9 @@ async function verifyZip(path: string, options: VerifyExportArchiveOptions): Pro
     for (const entry of zip.entries) {
       const known =
         described.has(entry.name) ||
-        entry.name === 'README.txt' ||
         entry.name === 'manifest.json' ||
         (entry.name === MANIFEST_SIGNATURE_FILE && signed) ||
-        /^schemas\/[^/]+\.schema\.json$/.test(entry.name);
+        (!files && (entry.name === 'README.txt' || /^schemas\/[^/]+\.schema\.json$/.test(entry.name)));
       if (!known) throw new Problem(entry.name, 'is in the archive but not described by manifest.json');
     }
 

