@@ -320,11 +320,17 @@ async function verifyJson(path: string, gzipped: boolean): Promise<ExportArchive
   const file = basename(path);
   const counts = new Map<string, number>();
   let problem: Problem | undefined;
-  const reader = new JsonDocumentReader((category, row) => {
-    const n = (counts.get(category) ?? 0) + 1;
-    counts.set(category, n);
-    if (!problem && (!row || typeof row !== 'object' || Array.isArray(row))) problem = new Problem(file, `data.${category}[${n - 1}] is not a JSON object`);
-  });
+  const reader = new JsonDocumentReader(
+    (category, row) => {
+      const n = (counts.get(category) ?? 0) + 1;
+      counts.set(category, n);
+      if (!problem && (!row || typeof row !== 'object' || Array.isArray(row))) problem = new Problem(file, `data.${category}[${n - 1}] is not a JSON object`);
+    },
+    (category) => {
+      if (!problem && counts.has(category)) problem = new Problem(file, `data.${category} appears twice`);
+      counts.set(category, 0);
+    },
+  );
   const raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
   const source: Readable = gzipped ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (err) => source.destroy(err));

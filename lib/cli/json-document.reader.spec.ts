@@ -1,12 +1,13 @@
 import { JsonDocumentError, JsonDocumentReader } from './json-document.reader';
 
 /** Reads `text` in pieces of `size` bytes (UTF-8 characters split across pieces too). */
-function read(text: string, size: number): { top: Record<string, unknown>; rows: [string, unknown][] } {
+function read(text: string, size: number): { top: Record<string, unknown>; rows: [string, unknown][]; categories: string[] } {
   const rows: [string, unknown][] = [];
-  const reader = new JsonDocumentReader((category, row) => rows.push([category, row]));
+  const categories: string[] = [];
+  const reader = new JsonDocumentReader((category, row) => rows.push([category, row]), (category) => categories.push(category));
   const bytes = Buffer.from(text, 'utf8');
   for (let at = 0; at < bytes.length; at += size) reader.write(bytes.subarray(at, at + size));
-  return { top: reader.end(), rows };
+  return { top: reader.end(), rows, categories };
 }
 
 const ROWS = {
@@ -19,7 +20,8 @@ const DOC = { exportVersion: '1', exportId: 'e', filters: { since: null }, data:
 describe('JsonDocumentReader', () => {
   it.each([1, 2, 3, 7, 64, 1 << 20])('hands over every row and keeps the rest, in pieces of %i bytes', (size) => {
     for (const text of [JSON.stringify(DOC), JSON.stringify(DOC, null, 2), `\n ${JSON.stringify(DOC, null, '\t')}\r\n`]) {
-      const { top, rows } = read(text, size);
+      const { top, rows, categories } = read(text, size);
+      expect(categories).toEqual(['users', 'none', 'odd']);
       expect(rows).toEqual([...ROWS.users.map((r) => ['users', r]), ['odd', ROWS.odd[0]]]);
       expect(top).toEqual({ ...DOC, data: {} });
     }

@@ -44,7 +44,11 @@ export class JsonDocumentReader {
   private inBare = false;
   private escaped = false;
 
-  constructor(private readonly onRow: (category: string, row: Json) => void) {}
+  /** `onCategory` is called as each category's array opens, before its rows. */
+  constructor(
+    private readonly onRow: (category: string, row: Json) => void,
+    private readonly onCategory: (category: string) => void = () => undefined,
+  ) {}
 
   write(chunk: Buffer): void {
     this.scan(this.decoder.write(chunk));
@@ -166,6 +170,7 @@ export class JsonDocumentReader {
       if (kind !== 'array') throw new JsonDocumentError(`data.${parent.key} is not an array of rows`);
       role = 'rows';
       category = parent.key;
+      this.onCategory(category!);
     }
     const keeps = role === 'top' || role === 'plain';
     this.stack.push({

@@ -238,6 +238,8 @@ describe.each(DATABASES)('verify on %s', (db) => {
     const text = doc.bytes.toString('utf8');
     const dropped = text.replace(/\{[^\n]*\},\n/, '');
     expect((await cli.run(['verify', await writeVariant('dropped.json', Buffer.from(dropped))])).stdout).toMatch(/-dropped\.json: data\.\w+ holds \d+ rows, the summary says \d+\n$/);
+    const extra = text.replace('"data":{', '"data":{"extra":[],');
+    expect((await cli.run(['verify', await writeVariant('extra.json', Buffer.from(extra))])).stdout).toMatch(/-extra\.json: data\.extra is not in the summary\n$/);
     const cut = await cli.run(['verify', await writeVariant('cut.json', doc.bytes.subarray(0, Math.floor(doc.bytes.length / 2)))]);
     expect(cut.stdout).toMatch(/-cut\.json: the document ends before its last value is complete\n$/);
     const gz = await exportFile('json.gz');
@@ -268,5 +270,10 @@ describe.each(DATABASES)('verify on %s', (db) => {
     expect(ha.map(fixed)).toEqual(hb.map(fixed));
     // 1980-01-01 00:00 in the DOS format, in every entry.
     for (const h of ha) expect([h.date, h.time]).toEqual([(0 << 9) | (1 << 5) | 1, 0]);
+
+    // A json document differs only in its export's id and time too.
+    const [docA, docB] = [await exportFile('json'), await exportFile('json')];
+    const heads = (doc: Buffer) => doc.toString('utf8').replace(/"exportId":"[^"]+"/, '"exportId":""').replace(/"exportedAt":"[^"]+"/, '"exportedAt":""');
+    expect(heads(docA.bytes)).toBe(heads(docB.bytes));
   });
 });
