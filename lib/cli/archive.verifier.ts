@@ -1,6 +1,5 @@
-import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type Ajv2020 from 'ajv/dist/2020';
 import { createHash, createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -115,8 +114,10 @@ function publicKeyOf(key: KeyObject | string): KeyObject {
   return object;
 }
 
-function newAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ strict: false, allErrors: false, validateSchema: true });
+/** Ajv for JSON Schema 2020-12 with its formats; loaded on first use, not when the library loads. */
+async function newAjv(): Promise<Ajv2020> {
+  const [{ default: Ajv }, { default: addFormats }] = await Promise.all([import('ajv/dist/2020'), import('ajv-formats')]);
+  const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: true });
   addFormats(ajv);
   return ajv;
 }
@@ -196,7 +197,7 @@ async function verifyZip(path: string, options: VerifyExportArchiveOptions): Pro
       if (!known) throw new Problem(entry.name, 'is in the archive but not described by manifest.json');
     }
 
-    const ajv = newAjv();
+    const ajv = await newAjv();
     for (const entry of zip.entries) {
       if (entry.name.startsWith('schemas/')) {
         const schema = parseJson(await zip.readEntry(entry, MAX_SMALL_FILE), entry.name);
