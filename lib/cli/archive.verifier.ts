@@ -45,7 +45,10 @@ class Problem extends Error {
   }
 }
 
+/** Largest schema (or signature) read whole. */
 const MAX_SMALL_FILE = 16 * 1024 * 1024;
+/** Largest manifest read whole: it may list many attachments. */
+const MAX_MANIFEST = 256 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
 interface ManifestFile {
@@ -139,7 +142,7 @@ async function verifyZip(path: string, options: VerifyExportArchiveOptions): Pro
     const byName = new Map(zip.entries.map((e) => [e.name, e]));
     const manifestEntry = byName.get('manifest.json');
     if (!manifestEntry) throw new Problem('manifest.json', 'is missing from the archive');
-    const manifestBytes = await zip.readEntry(manifestEntry, MAX_SMALL_FILE);
+    const manifestBytes = await zip.readEntry(manifestEntry, MAX_MANIFEST);
     const manifest = parseJson(manifestBytes, 'manifest.json') as Record<string, any>;
     if (!manifest || typeof manifest !== 'object' || !Array.isArray(manifest.categories)) {
       throw new Problem('manifest.json', 'has no "categories" list: it is not the manifest of an export');
