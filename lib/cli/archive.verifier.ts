@@ -1,13 +1,13 @@
 import type { ValidateFunction } from 'ajv';
 import type Ajv2020 from 'ajv/dist/2020';
 import { createHash, createPublicKey, KeyObject, verify as verifySignature } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { MANIFEST_SIGNATURE_FILE } from '../archive/manifest-signature.util';
-import { JsonDocumentError, JsonDocumentReader } from './json-document.reader';
+import { JsonDocumentError } from './json-document.reader';
+import { verifyJsonDocument } from './json-document.verifier';
+import { ArchiveProblem as Problem, fileSha256 } from './verify.error';
 import { ZipDirectoryEntry, ZipFileReader, ZipFormatError } from './zip-file.reader';
 
 /**
@@ -33,16 +33,6 @@ export type ExportArchiveVerdict =
 export interface VerifyExportArchiveOptions {
   /** The Ed25519 public key that must have signed the manifest (a `KeyObject`, or PEM text). */
   publicKey?: KeyObject | string;
-}
-
-/** A problem found in one file of the archive. */
-class Problem extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Largest schema (or signature) read whole. */
@@ -82,7 +72,7 @@ export async function verifyExportArchive(path: string, options: VerifyExportArc
     if (options.publicKey !== undefined) {
       throw new Problem(basename(path), 'a JSON export carries no signature; only ZIP archives are signed');
     }
-    return await verifyJson(path, gzipped);
+    return await verifyJsonDocument(path, gzipped);
   } catch (err) {
     if (err instanceof Problem) return { ok: false, file: err.file, problem: err.message };
     if (err instanceof ZipFormatError) return { ok: false, file: err.file ?? basename(path), problem: err.message };
@@ -103,12 +93,6 @@ async function readHead(path: string): Promise<Buffer> {
   } finally {
     await fd.close();
   }
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 function publicKeyOf(key: KeyObject | string): KeyObject {
@@ -318,52 +302,4 @@ async function checkFile(
     if (bytes > 0 && last !== NEWLINE) records++;
   }
   return { bytes, sha256: hash.digest('hex'), rows: ndjson ? rows : csv ? Math.max(0, records - 1) : undefined };
-}
-
-async function verifyJson(path: string, gzipped: boolean): Promise<ExportArchiveVerdict> {
-  const file = basename(path);
-  const counts = new Map<string, number>();
-  let problem: Problem | undefined;
-  const reader = new JsonDocumentReader(
-    (category, row) => {
-      const n = (counts.get(category) ?? 0) + 1;
-      counts.set(category, n);
-      if (!problem && (!row || typeof row !== 'object' || Array.isArray(row))) problem = new Problem(file, `data.${category}[${n - 1}] is not a JSON object`);
-    },
-    (category) => {
-      if (!problem && counts.has(category)) problem = new Problem(file, `data.${category} appears twice`);
-      counts.set(category, 0);
-    },
-  );
-  const raw = createReadStream(path, { highWaterMark: 1024 * 1024 });
-  const source: Readable = gzipped ? raw.pipe(createGunzip()) : raw;
-  raw.on('error', (err) => source.destroy(err));
-  try {
-    for await (const chunk of source) {
-      reader.write(chunk as Buffer);
-      if (problem) throw problem;
-    }
-  } catch (err) {
-    if (err instanceof Problem || err instanceof JsonDocumentError) throw err;
-    if (gzipped && (err as { code?: string }).code?.startsWith('Z_')) throw new Problem(file, `is not a whole gzip file (${(err as Error).message})`);
-    throw err;
-  }
-  const doc = reader.end();
-  if (typeof doc.exportVersion !== 'string' || !doc.data || typeof doc.data !== 'object') {
-    throw new Problem(file, 'is not an export document (no "exportVersion" or "data")');
-  }
-  const summary = doc.summary as { rows?: unknown; categories?: unknown; byCategory?: Record<string, unknown> } | undefined;
-  if (!summary || typeof summary !== 'object' || !summary.byCategory) throw new Problem(file, 'has no "summary" with "byCategory"');
-  const rows = [...counts.values()].reduce((a, b) => a + b, 0);
-  for (const [category, expected] of Object.entries(summary.byCategory)) {
-    const found = counts.get(category) ?? 0;
-    if (found !== expected) throw new Problem(file, `data.${category} holds ${found} rows, the summary says ${String(expected)}`);
-  }
-  for (const category of counts.keys()) {
-    if (!(category in summary.byCategory)) throw new Problem(file, `data.${category} is not in the summary`);
-  }
-  if (summary.rows !== rows || summary.categories !== Object.keys(summary.byCategory).length) {
-    throw new Problem(file, `its summary says ${String(summary.categories)} categories and ${String(summary.rows)} rows; its data holds ${Object.keys(summary.byCategory).length} and ${rows}`);
-  }
-  return { ok: true, format: gzipped ? 'json.gz' : 'json', categories: Object.keys(summary.byCategory).length, rows, sha256: await fileSha256(path), signature: 'unsigned' };
 }
