@@ -72,7 +72,7 @@ function verifySection(ctx: ArchiveContext): string[] {
     'Checking this archive',
     '---------------------',
     'To check that the archive is whole (every file, checksum, row count and row format as the',
-    'manifest says), run, with Node.js 20 or later installed:',
+    'manifest says), run, with Node.js 20.19 or later installed:',
     '',
     '  npx nestjs-data-export verify <this-file>.zip',
     '',
@@ -81,7 +81,7 @@ function verifySection(ctx: ArchiveContext): string[] {
     '',
     `  Linux:    sha256sum ${file}`,
     `  macOS:    shasum -a 256 ${file}`,
-    `  Windows:  Get-FileHash ${file} -Algorithm SHA256   (PowerShell)`,
+    `  Windows:  Get-FileHash ${file} -Algorithm SHA256   (PowerShell; it prints capitals)`,
     '',
     ...(ctx.signing
       ? [

@@ -152,7 +152,7 @@ describe.each(DATABASES)('verify on %s', (db) => {
     // The manifest lists README.txt and the schemas with their checksums; README.txt says how to check.
     expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(entries.map((e) => e.name).filter((name) => name === 'README.txt' || name.startsWith('schemas/')));
     const readme = entries.find((e) => e.name === 'README.txt')!.data.toString('utf8');
-    for (const line of ['npx nestjs-data-export verify <this-file>.zip', 'sha256sum customers.ndjson', 'shasum -a 256 customers.ndjson', 'Get-FileHash customers.ndjson -Algorithm SHA256', '--key <public-key.pem>']) {
+    for (const line of ['npx nestjs-data-export verify <this-file>.zip', 'sha256sum customers.ndjson', 'shasum -a 256 customers.ndjson', 'Get-FileHash customers.ndjson -Algorithm SHA256 ', '--key <public-key.pem>']) {
       expect(readme).toContain(line);
     }
     const { text, raw } = keyTraces();
