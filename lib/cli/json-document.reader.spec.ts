@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { JsonDocumentError, JsonDocumentReader } from './json-document.reader';
 
 /** Reads `text` in pieces of `size` bytes (UTF-8 characters split across pieces too). */
@@ -43,5 +44,28 @@ describe('JsonDocumentReader', () => {
     ['a missing colon', '{"a" 1}'],
   ])('refuses %s', (_, text) => {
     expect(() => read(text, 3)).toThrow(JsonDocumentError);
+  });
+});
+
+describe('JsonDocumentReader against JSON.parse', () => {
+  it('reads any document of the export shape as JSON.parse does, whatever the pieces and spacing', () => {
+    const value = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    const key = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', ''));
+    const row = fc.dictionary(key, value);
+    const doc = fc.record({
+      top: fc.dictionary(key.filter((k) => k !== 'data'), value),
+      data: fc.dictionary(key, fc.array(row, { maxLength: 4 }), { maxKeys: 4 }),
+    });
+    fc.assert(
+      fc.property(doc, fc.integer({ min: 1, max: 40 }), fc.constantFrom(undefined, 1, '\t'), ({ top, data }, size, space) => {
+        const text = JSON.stringify({ ...top, data }, null, space);
+        const parsed = JSON.parse(text) as { data: Record<string, unknown[]> };
+        const { top: kept, rows, categories } = read(text, size);
+        expect(categories).toEqual(Object.keys(parsed.data));
+        expect(rows).toEqual(Object.entries(parsed.data).flatMap(([c, list]) => list.map((r) => [c, r])));
+        expect(kept).toEqual({ ...parsed, data: {} });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -203,7 +203,8 @@ export class JsonDocumentReader {
     if (frame.role === 'rows') this.onRow(frame.category!, value);
     else if (frame.role === 'data') throw new JsonDocumentError(`data.${frame.key} is not an array of rows`);
     else if (frame.kind === 'array') (frame.value as Json[]).push(value);
-    else (frame.value as Record<string, Json>)[frame.key!] = value;
+    // As JSON.parse does: an own property, even one named __proto__.
+    else Object.defineProperty(frame.value, frame.key!, { value, enumerable: true, writable: true, configurable: true });
     frame.expect = 'comma-or-end';
   }
 }

@@ -51,7 +51,7 @@ export async function verifyJsonDocument(path: string, gzipped: boolean): Promis
     if (found !== expected) throw new Problem(file, `data.${category} holds ${found} rows, the summary says ${String(expected)}`);
   }
   for (const category of counts.keys()) {
-    if (!(category in summary.byCategory)) throw new Problem(file, `data.${category} is not in the summary`);
+    if (!Object.hasOwn(summary.byCategory, category)) throw new Problem(file, `data.${category} is not in the summary`);
   }
   if (summary.rows !== rows || summary.categories !== Object.keys(summary.byCategory).length) {
     throw new Problem(file, `its summary says ${String(summary.categories)} categories and ${String(summary.rows)} rows; its data holds ${Object.keys(summary.byCategory).length} and ${rows}`);
