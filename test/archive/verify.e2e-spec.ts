@@ -1,5 +1,5 @@
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -130,6 +130,11 @@ describe.each(DATABASES)('verify on %s', (db) => {
   it('passes a good archive, checks its signature with the right key and refuses another key', async () => {
     const good = await exportFile();
     expect(firstLine(cli.main)).toBe('#!/usr/bin/env node');
+    // The package's bin is this file once built (tsconfig.build.json: lib/ → dist/), made executable.
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
+    expect(pkg.bin).toEqual({ 'nestjs-data-export': 'dist/cli/main.js' });
+    expect(pkg.scripts.build).toContain('chmod +x dist/cli/main.js');
+    expect(pkg.files).toContain('dist');
     const plain = await cli.run(['verify', good.path]);
     expect(plain).toMatchObject({ code: 0, stderr: '' });
     expect(plain.stdout).toBe(`OK ${good.path}: 4 categories, ${good.rows} rows, sha256 ${good.sha256}, signed (signature not checked: give --key)\n`);
