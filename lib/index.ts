@@ -6,6 +6,10 @@ export type { ExportAbout, ExportNotIncluded } from './interfaces/export-about.i
 export type { ExportModuleAsyncOptions } from './export.module-definition';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
 export type { Duration } from './common/duration.util';
+export type { ExportSigningOptions } from './options/export-module-options.interface';
+export { verifyExportArchive } from './cli/archive.verifier';
+export type { ExportArchiveVerdict, VerifyExportArchiveOptions } from './cli/archive.verifier';
+export type { ManifestSignatureInfo } from './archive/manifest-signature.util';
 
 export { Exportable, ExportExcluded } from './metadata/exportable.decorator';
 export type { ExportableOptions, ExportScopeFn, ExportExcludedOptions } from './metadata/exportable.decorator';

@@ -3,6 +3,7 @@ import type { DataExport } from '../entities/data-export.entity';
 import type { ExportAbout, ExportNotIncluded } from '../interfaces/export-about.interface';
 import type { PlannedCategory } from '../metadata/export-category.interface';
 import type { CategorySource } from '../source/category-source';
+import type { ResolvedExportSigning } from '../options/export-module-options.interface';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 
 /** What a writer needs to build one archive. @internal */
@@ -28,6 +29,8 @@ export interface ArchiveContext {
   readonly notIncluded: ExportNotIncluded;
   /** The module's `about`, for categories that do not say their own. */
   readonly about: ExportAbout;
+  /** The key that signs the manifest of a ZIP; `undefined`: unsigned. */
+  readonly signing?: ResolvedExportSigning;
   /** How CSV cells are written (format `csv`); formulas neutralized and no BOM when absent. */
   readonly csv?: CsvCellOptions;
 }
@@ -63,6 +66,13 @@ export interface ArchiveCategorySummary {
   status: 'complete';
   /** Purpose, recipients, retention and source (GDPR Article 15), when known. */
   about?: ExportAbout;
+}
+
+/** A file of a ZIP besides the categories' (README.txt, a schema), as the manifest's `files` lists it. @internal */
+export interface ArchiveFileSummary {
+  path: string;
+  bytes: number;
+  sha256: string;
 }
 
 /**

@@ -9,8 +9,7 @@ export function buildReadme(ctx: ArchiveContext): string {
     '===========',
     '',
     `Account:     ${ctx.exportRow.accountId}`,
-    `Export:      ${ctx.exportRow.id}`,
-    `Exported at: ${ctx.exportedAt.toISOString()}`,
+    'The export\'s id and time are in manifest.json.',
     '',
     'This archive is a copy of your account data, provided for data portability',
     '(GDPR Article 20). It is structured and machine-readable:',
@@ -36,6 +35,7 @@ export function buildReadme(ctx: ArchiveContext): string {
     '',
     ...aboutSection(ctx),
     ...notIncludedSection(ctx),
+    ...verifySection(ctx),
   ];
   return lines.join('\n');
 }
@@ -100,4 +100,34 @@ function notIncludedSection(ctx: ArchiveContext): string[] {
     ),
   ];
   return ['What is not included', '--------------------', ...(lines.length > 0 ? lines : ['  Nothing: every category is complete.']), ''];
+}
+
+/** "Checking this archive": the verify command, and each file's SHA-256 with standard tools. */
+function verifySection(ctx: ArchiveContext): string[] {
+  const file = `${ctx.categories[0]?.name ?? 'data'}.ndjson`;
+  return [
+    'Checking this archive',
+    '---------------------',
+    'To check that the archive is whole (every file, checksum, row count and row format as the',
+    'manifest says), run, with Node.js 20.19 or later installed:',
+    '',
+    '  npx nestjs-data-export verify <this-file>.zip',
+    '',
+    'It prints one line: OK, or FAILED with the file that is wrong. Without Node.js, unpack the',
+    'archive and compare each file\'s SHA-256 with its "sha256" in manifest.json:',
+    '',
+    `  Linux:    sha256sum ${file}`,
+    `  macOS:    shasum -a 256 ${file}`,
+    `  Windows:  Get-FileHash ${file} -Algorithm SHA256   (PowerShell; it prints capitals)`,
+    '',
+    ...(ctx.signing
+      ? [
+          'manifest.json is signed (Ed25519): manifest.sig holds the signature of its exact bytes.',
+          'Ask the service for its public key, then run:',
+          '',
+          '  npx nestjs-data-export verify <this-file>.zip --key <public-key.pem>',
+          '',
+        ]
+      : []),
+  ];
 }

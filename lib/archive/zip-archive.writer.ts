@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
 import type { PlannedCategory } from '../metadata/export-category.interface';
-import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
+import { ArchiveCategorySummary, ArchiveContext, ArchiveFileSummary, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
-import { ZipStreamWriter } from './zip-stream.writer';
+import { MANIFEST_SIGNATURE_FILE, signatureInfo, signManifest } from './manifest-signature.util';
+import { ZIP_ENTRY_DATE, ZipStreamWriter } from './zip-stream.writer';
 
 /**
  * Writes the ZIP archive: `README.txt`, `schemas/<category>.schema.json`,
- * `<category>.ndjson` and, last, `manifest.json` with counts and checksums.
+ * `<category>.ndjson`, `manifest.json` with counts and checksums and, with `signing`,
+ * `manifest.sig`. Entries come in a fixed order with a fixed date, so the same rows give the
+ * same bytes.
  * @internal
  */
 export class ZipArchiveWriter extends ArchiveWriter {
@@ -33,9 +37,14 @@ export class ZipArchiveWriter extends ArchiveWriter {
     return {};
   }
 
+  /** `zip64Limit` lowers the size from which ZIP64 fields are written, for tests. */
+  constructor(private readonly zipOptions: { zip64Limit?: number } = {}) {
+    super();
+  }
+
   async write(ctx: ArchiveContext, output: Writable): Promise<ArchiveCategorySummary[]> {
     // memLevel 9: the same compression level, about 7 % faster than zlib's default on NDJSON.
-    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9, signal: ctx.signal });
+    const zip = new ZipStreamWriter(output, { level: ctx.compressionLevel, memLevel: 9, signal: ctx.signal, ...this.zipOptions });
     let failure: Error | undefined;
     const failed = new Promise<never>((_, reject) => {
       output.once('error', (err: Error) => reject((failure = err)));
@@ -44,12 +53,18 @@ export class ZipArchiveWriter extends ArchiveWriter {
     });
     failed.catch(() => undefined);
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failed]);
-    const date = ctx.exportedAt;
+    const date = ZIP_ENTRY_DATE;
     let open: ChunkedEntryWriter | undefined;
     try {
-      await guard(zip.addBuffer('README.txt', Buffer.from(buildReadme(ctx), 'utf8'), date));
+      // README.txt and the schemas, with their checksums: the manifest (and its signature) covers them too.
+      const files: ArchiveFileSummary[] = [];
+      const addFile = (path: string, data: Buffer) => {
+        files.push({ path, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+        return guard(zip.addBuffer(path, data, date));
+      };
+      await addFile('README.txt', Buffer.from(buildReadme(ctx), 'utf8'));
       const addSchema = (name: string, schema: Record<string, unknown>) =>
-        guard(zip.addBuffer(`schemas/${name}.schema.json`, Buffer.from(`${JSON.stringify(schema, null, 2)}\n`, 'utf8'), date));
+        addFile(`schemas/${name}.schema.json`, Buffer.from(`${JSON.stringify(schema, null, 2)}\n`, 'utf8'));
       // Schemas known before the rows come first; an exporter's inferred one follows its rows.
       for (const category of ctx.categories) {
         const schema = buildSchema(category);
@@ -97,10 +112,14 @@ export class ZipArchiveWriter extends ArchiveWriter {
         ...this.manifestExtras(ctx),
         filters: row.filters ?? {},
         categories: summaries,
+        files,
         summary: summarize(summaries),
         notIncluded: ctx.notIncluded,
+        ...(ctx.signing ? { signature: signatureInfo(ctx.signing) } : {}),
       };
-      await guard(zip.addBuffer('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'), date));
+      const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+      await guard(zip.addBuffer('manifest.json', manifestBytes, date));
+      if (ctx.signing) await guard(zip.addBuffer(MANIFEST_SIGNATURE_FILE, signManifest(manifestBytes, ctx.signing), date));
       await guard(zip.finalize());
       return summaries;
     } catch (err) {

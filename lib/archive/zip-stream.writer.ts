@@ -31,6 +31,14 @@ const VERSION_ZIP64 = 45;
 const VERSION_MADE_BY = (3 << 8) | VERSION_ZIP64;
 const EXTERNAL_ATTRIBUTES = (0o100644 << 16) >>> 0;
 
+/**
+ * The date and time in every entry header: 1980-01-01 00:00, the first the DOS format holds,
+ * so that an archive's bytes depend on its content only. Built from local fields because
+ * `dosDateTime` reads them.
+ * @internal
+ */
+export const ZIP_ENTRY_DATE = new Date(1980, 0, 1, 0, 0, 0);
+
 interface CentralEntry {
   name: Buffer;
   stamp: { time: number; date: number };

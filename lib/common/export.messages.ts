@@ -44,6 +44,16 @@ export const ExportMessages = {
   instantWithConfirmation: () =>
     'ExportModule options "instant" and "confirmation.required" cannot be combined: an instant download streams the archive at once, without the email confirmation. Remove "instant", or set confirmation.required to false.',
   badPrincipal: () => 'ExportModule option "principal" must be a function (req) => principal.',
+  badSigning: () =>
+    'ExportModule option "signing" must be { privateKey, keyId? } with privateKey the PEM text (or KeyObject) of an Ed25519 private key; omit it to leave archives unsigned.',
+  unreadableSigningKey: () =>
+    'ExportModule option "signing.privateKey" is not a readable private key. Pass the PEM text of an Ed25519 key, made with `openssl genpkey -algorithm ed25519 -out export-signing.pem` (keep newlines when reading it from an environment variable).',
+  signingKeyNotPrivate: () =>
+    'ExportModule option "signing.privateKey" is a public key. Pass the private key (`openssl genpkey -algorithm ed25519`); give the public one (`openssl pkey -in key.pem -pubout`) to the people who verify archives.',
+  signingKeyNotEd25519: (type: string) =>
+    `ExportModule option "signing.privateKey" is not an Ed25519 key (its type is ${type}); archives are signed with Ed25519 only. Make one with \`openssl genpkey -algorithm ed25519 -out export-signing.pem\`.`,
+  badSigningKeyId: (value: unknown) =>
+    `ExportModule option "signing.keyId" must be 1 to 100 letters, digits, ".", "_", ":" or "-"; got ${describe(value)}.`,
 
   duplicateCategory: (category: string, first: string, second: string) =>
     `@Exportable category "${category}" is used by both ${first} and ${second}. Give each entity its own category.`,

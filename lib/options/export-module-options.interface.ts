@@ -5,6 +5,7 @@ import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../common/duration.util';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportAbout } from '../interfaces/export-about.interface';
+import type { KeyObject } from 'node:crypto';
 
 /**
  * Redis connection options, passed to ioredis as they are (`host`, `port`, `password`, `db`,
@@ -205,6 +206,19 @@ export interface ExportModuleOptions {
    * @default undefined (off)
    */
   instant?: ExportInstantOptions;
+  /**
+   * Sign each ZIP archive's manifest with an Ed25519 key: the archive then holds
+   * `manifest.sig`, a detached signature of the exact bytes of `manifest.json`, which
+   * `npx nestjs-data-export verify <archive> --key <public-key.pem>` checks offline. Off by
+   * default: a signed archive is a document the service vouches for, which the host should
+   * choose knowingly. The private key is never logged, written to an archive or an event.
+   * @default undefined (archives are not signed)
+   * @example
+   * // openssl genpkey -algorithm ed25519 -out export-signing.pem
+   * // openssl pkey -in export-signing.pem -pubout -out export-signing.pub.pem
+   * signing: { privateKey: process.env.EXPORT_SIGNING_KEY!, keyId: 'exports-2026' }
+   */
+  signing?: ExportSigningOptions;
 }
 
 /** The `csv` option: how CSV archives write their cells. @publicApi */
@@ -232,6 +246,20 @@ export interface ExportInstantOptions {
    * @default '1m'
    */
   cooldown?: Duration;
+}
+
+/**
+ * The `signing` option: the Ed25519 key that signs archive manifests.
+ * @publicApi
+ */
+export interface ExportSigningOptions {
+  /** The Ed25519 private key: PEM text (PKCS#8, as `openssl genpkey -algorithm ed25519` writes it) or a `KeyObject`. */
+  privateKey: string | KeyObject;
+  /**
+   * Names the key in the manifest (`signature.keyId`), so that recipients know which public key
+   * to check it with, e.g. after a key rotation. Letters, digits, `.`, `_`, `:` and `-`, at most 100.
+   */
+  keyId?: string;
 }
 
 /**
@@ -343,4 +371,12 @@ export interface ResolvedExportOptions {
   csv: { neutralizeFormulas: boolean; bom: boolean };
   /** `undefined`: instant downloads are off. */
   instant?: { readonly maxRows: number; readonly cooldownMs: number };
+  /** `undefined`: archives are not signed. */
+  signing?: ResolvedExportSigning;
+}
+
+/** The signing key, checked to be an Ed25519 private key. @internal */
+export interface ResolvedExportSigning {
+  readonly privateKey: KeyObject;
+  readonly keyId?: string;
 }

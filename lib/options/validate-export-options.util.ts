@@ -6,6 +6,7 @@ import { parseDuration } from '../common/duration.util';
 import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
 import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
 import { validateAbout } from '../options/export-about.util';
+import { resolveSigning } from './export-signing.util';
 
 function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
@@ -113,6 +114,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     about: validateAbout('ExportModule option "about"', options.about),
     csv: csv(options.csv),
     instant: instant(options),
+    signing: resolveSigning(options.signing),
   });
 }
 

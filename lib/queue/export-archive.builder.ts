@@ -220,6 +220,7 @@ export class ExportArchiveBuilder {
           notIncluded: this.registry.getNotIncluded(categories.map((c) => c.name)),
           about: this.options.about,
           csv: this.options.csv,
+          signing: this.options.signing,
         },
         upload.input,
       );
