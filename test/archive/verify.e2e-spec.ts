@@ -233,6 +233,19 @@ describe.each(DATABASES)('verify on %s', (db) => {
     expect(cut.code).toBe(1);
   });
 
+  it('passes a signed CSV archive and names the CSV file that was changed', async () => {
+    const good = await exportFile('csv');
+    const ok = await cli.run(['verify', good.path, '--key', join(dir, 'signing.pub.pem')]);
+    expect(ok).toMatchObject({ code: 0, stdout: `OK ${good.path}: 4 categories, ${good.rows} rows, sha256 ${good.sha256}, signature valid (key ${KEY_ID})\n` });
+    const entries = await readZipEntries(good.bytes);
+    expect(entries.some((e) => e.name === 'tickets.csv')).toBe(true);
+    // One letter of one cell changed, the archive packed again: the CSV's sha256 no longer matches.
+    const changed = entries.map((e) => (e.name === 'tickets.csv' ? { name: e.name, data: Buffer.from(e.data.toString('utf8').replace('Ticket', 'Tacket')) } : e));
+    const bad = await cli.run(['verify', await writeVariant('changed.csv.zip', await repack(changed))]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/-changed\.csv\.zip: tickets\.csv: its sha256 is [0-9a-f]+, manifest\.json says [0-9a-f]+\n$/);
+  });
+
   it('checks json and json.gz documents against their summary', async () => {
     for (const format of ['json', 'json.gz']) {
       const good = await exportFile(format);

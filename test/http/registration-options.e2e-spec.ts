@@ -19,7 +19,7 @@ describe('the built-in endpoints, as a host configures them', () => {
     });
     try {
       const http = request(t.app.getHttpServer());
-      const res = await http.post('/exports').set('x-user', OWNER).send({ format: 'csv', surprise: 1 }).expect(400);
+      const res = await http.post('/exports').set('x-user', OWNER).send({ format: 'xml', surprise: 1 }).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, code: 'EXPORT_INVALID_REQUEST' });
       await http.post('/exports').set('x-user', OWNER).send({}).expect(202);
     } finally {
