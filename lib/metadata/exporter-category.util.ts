@@ -43,6 +43,7 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
     ...(meta.about ? { about: validateAbout(`@Exporter ${className}: "about"`, meta.about) } : {}),
     ...(typeof meta.note === 'string' && meta.note ? { note: meta.note } : {}),
     order: meta.order ?? 0,
+    personal: meta.personal === true,
     // The exporter receives `since` and `until` and applies them.
     filterable: true,
     fields,
