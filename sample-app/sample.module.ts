@@ -8,6 +8,8 @@ import { MailExportNotifier } from './mail/mail-export.notifier';
 import { Outbox } from './mail/outbox';
 import { exportSecret, SAMPLE_SETTINGS, SampleSettings } from './sample.settings';
 import { DemoController } from './web/demo.controller';
+import { MembersController } from './web/members.controller';
+import { SampleExportPolicy } from './policy/sample-export.policy';
 
 /** The outbox and the settings, visible to every module (the notifier lives inside ExportModule). */
 @Global()
@@ -67,6 +69,7 @@ export class SampleAppModule {
           downloadRequiresPrincipal: true,
           allowedRoles: settings.allowedRoles,
           notifier: MailExportNotifier,
+          policy: SampleExportPolicy,
           worker: settings.worker,
           http: settings.http,
           // A livelier progress bar than the default 1 s.
@@ -84,7 +87,7 @@ export class SampleAppModule {
         }),
       ],
       providers: [DemoPaymentProvider, BillingExporter],
-      controllers: settings.http ? [DemoController] : [],
+      controllers: settings.http ? [DemoController, MembersController] : [],
     };
   }
 }

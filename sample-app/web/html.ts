@@ -39,6 +39,7 @@ ${DEMO_BANNER}
   <a class="brand" href="/"><span class="logo" aria-hidden="true">H</span>Helpdesk<span class="tag">sample</span></a>
   <nav>
     <a href="/settings/data-export">Settings → Data Export</a>
+    <a href="/profile">Profile</a>
     <a href="/demo/outbox">Outbox</a>
     <a href="/demo/sign-in">Switch user</a>
   </nav>
