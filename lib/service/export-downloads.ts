@@ -172,7 +172,8 @@ export class ExportDownloads {
       accountId: row.accountId,
       size: row.size,
       sha256: row.sha256 ?? '',
-      fileName: `data-export-${safeName(row.accountId)}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
+      // A personal export is named after its member too: two members' files never look alike.
+      fileName: `data-export-${safeName(row.accountId)}${row.kind === 'personal' && row.subjectUserId ? `-${safeName(row.subjectUserId)}` : ''}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
       contentType,
       export: toExportView(row),
     };
