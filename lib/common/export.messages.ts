@@ -47,6 +47,8 @@ export const ExportMessages = {
     `@Exporter ${className} has no rows(subject, filters) method. Implement CategoryExporter: rows() returns an async iterable of the subject's rows.`,
   exporterNotStatic: (className: string) =>
     `@Exporter ${className} is request-scoped (or depends on a request-scoped provider). Exports run outside any request: make it a singleton provider.`,
+  exporterBadPersonal: (className: string) =>
+    `@Exporter ${className} option "personal" must be true (personal exports read it, and rows() yields only subject.userId's rows) or false.`,
   exporterBadSchema: (className: string) =>
     `@Exporter ${className} option "schema" must be a JSON Schema object (of one row), or be left out to infer it from the rows.`,
   badCategoryName: (entity: string, category: unknown) =>

@@ -25,6 +25,9 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
   if (schema !== undefined && (schema === null || typeof schema !== 'object' || Array.isArray(schema))) {
     throw new ExportRegistryError(ExportMessages.exporterBadSchema(className));
   }
+  if (meta.personal !== undefined && typeof meta.personal !== 'boolean') {
+    throw new ExportRegistryError(ExportMessages.exporterBadPersonal(className));
+  }
   const fieldRules = exporterFieldRules(meta);
   const properties = schema && typeof schema.properties === 'object' && schema.properties !== null ? Object.keys(schema.properties) : [];
   const fields: ExportFieldInfo[] = [];

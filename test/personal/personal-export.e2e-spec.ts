@@ -343,4 +343,13 @@ describe('personal ties checked at boot', () => {
     expect(await bootMessage([BadValue])).toMatch(/^@Exportable on BadValue: "personal" must name the column holding the member's user id/);
     expect(await bootMessage(PERSONAL_ENTITIES)).toBe('booted');
   });
+
+  it('refuses an exporter whose personal option is not a boolean', async () => {
+    const { Exporter } = await import('nestjs-data-export');
+    class Vague {
+      async *rows() {}
+    }
+    Exporter('vague', { personal: 'yes' as never })(Vague);
+    expect(await bootMessage(PERSONAL_ENTITIES, {}, [Vague])).toMatch(/^@Exporter Vague option "personal" must be true/);
+  });
 });
