@@ -9,7 +9,6 @@ import { ExportStatus } from '../common/export-status.enum';
 import {
   ExportAlreadyActiveException,
   ExportEmailRequiredException,
-  ExportInvalidRequestException,
   ExportLinkExpiredException,
   ExportNotFoundException,
 } from '../common/export.exception';
@@ -27,7 +26,7 @@ import { ExportMessages } from '../common/export.messages';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportEvent } from '../interfaces/export-event.interface';
 import { ExportEvents } from '../lifecycle/export-events';
-import type { ExportKind, ExportPrincipal, ExportSubjectUser } from '../interfaces/export-principal.interface';
+import type { ExportKind, ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
 import { requesterOf, toExportView } from '../lifecycle/export-view.util';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
@@ -36,6 +35,7 @@ import { ExportAccountState } from './export-account-state';
 import { ExportDownloads } from './export-downloads';
 import { validateRequestInput, validateRequestKind } from './request-input.util';
 import { exportSlot } from '../lifecycle/export-slot.util';
+import { personalCategories, requestSubject } from './request-subject.util';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
 import { assertMember, assertPrincipal, canManage } from './principal.util';
 import type { ByteRange } from '../storage/export.storage';
@@ -105,10 +105,10 @@ export class ExportService implements OnModuleInit {
    */
   async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
     const { kind, userId } = validateRequestKind(input ?? {});
-    const subject = await this.requestSubject(principal, kind, userId);
+    const subject = await requestSubject(this.policy, principal, kind, userId);
     const who = principal as ExportPrincipal;
     if (this.accounts.lacksConfirmationEmail(who)) throw new ExportEmailRequiredException();
-    const { format, filters } = validateRequestInput(input ?? {}, kind === 'personal' ? this.personalCategories() : this.registry.getCategoryNames());
+    const { format, filters } = validateRequestInput(input ?? {}, kind === 'personal' ? personalCategories(this.registry) : this.registry.getCategoryNames());
     const now = this.clock.now();
     const accountId = who.accountId;
     const subjectUserId = subject?.userId ?? null;
@@ -152,43 +152,6 @@ export class ExportService implements OnModuleInit {
       await notifySafely(this.logger, () => this.notifier.confirmationRequested(toExportView(row), this.links.confirmationUrl(row), requesterOf(row)));
     }
     return toExportView(row);
-  }
-
-  /**
-   * Who may ask for what: an account export needs a principal that may manage exports; a
-   * personal export of oneself any member; one on behalf of another member a principal that may
-   * manage exports and the policy's confirmation that the user is a member (with their address).
-   */
-  private async requestSubject(
-    principal: ExportPrincipal | null | undefined,
-    kind: ExportKind,
-    userId: string | undefined,
-  ): Promise<ExportSubjectUser | null> {
-    if (kind === 'account') {
-      this.assertPrincipal(principal);
-      return null;
-    }
-    if (userId === undefined || (principal && typeof principal === 'object' && principal.userId === userId)) {
-      assertMember(this.policy, principal);
-      return { userId: principal.userId, email: typeof principal.email === 'string' ? principal.email : null };
-    }
-    this.assertPrincipal(principal);
-    const resolved = await this.policy.resolveSubject(principal, userId);
-    // The policy answers for the member asked for, and nothing else is stored from it.
-    if (!resolved || typeof resolved !== 'object' || resolved.userId !== userId) throw new ExportNotFoundException();
-    return { userId, email: typeof resolved.email === 'string' ? resolved.email : null };
-  }
-
-  /** The categories a personal export may hold; refuses when none is marked `personal`. */
-  private personalCategories(): string[] {
-    const names = this.registry.getPersonalCategoryNames();
-    if (names.length === 0) {
-      throw new ExportInvalidRequestException(
-        'No category holds personal data: mark the categories about one member with @Exportable({ personal }) or @Exporter(..., { personal: true }).',
-        { validCategories: [] },
-      );
-    }
-    return names;
   }
 
   /**

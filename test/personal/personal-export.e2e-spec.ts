@@ -5,6 +5,7 @@ import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import {
   DataExport,
   DefaultExportPolicy,
+  Exportable,
   ExportModuleExtras,
   ExportModuleOptions,
   ExportNotFoundException,
@@ -38,6 +39,14 @@ class Member {
   @PrimaryColumn({ type: 'varchar', length: 64 }) teamId: string;
   @Column({ type: 'varchar', length: 200 }) email: string;
   @Column({ type: 'varchar', length: 200 }) name: string;
+}
+
+/** An app whose only category is the team's own. */
+@Exportable({ category: 'team-settings', scope: 'teamId' })
+@Entity('pe_team_only')
+class TeamSettingOnly {
+  @PrimaryColumn({ type: 'varchar', length: 36 }) id: string;
+  @Column({ type: 'varchar', length: 64 }) teamId: string;
 }
 
 /** A host policy allowing exports on behalf of the account's members. */
@@ -311,6 +320,20 @@ describe.each(DATABASES)('personal exports on %s', (db) => {
     const created = await t.service.request(OWNER, { kind: 'personal', userId: 'm2' });
     expect(created.status).toBe(ExportStatus.Pending);
     expect(notifier().sent.map((s) => [s.kind, s.to.userId, s.to.email])).toEqual([['confirmationRequested', 'owner-a', 'owner@a.example']]);
+  });
+});
+
+describe('personal exports of an app without personal categories', () => {
+  it('refuses them with 400, saying how to mark a category, and creates nothing', async () => {
+    const t = await createTestApp('sqlite', { entities: [TeamSettingOnly], exportOptions: { worker: false } });
+    try {
+      const refused = await t.service.request(M1, { kind: 'personal' }).catch((e) => e);
+      expect(refused.getResponse()).toMatchObject({ statusCode: 400, code: 'EXPORT_INVALID_REQUEST', validCategories: [] });
+      expect(refused.message).toMatch(/@Exportable\(\{ personal \}\)/);
+      expect(await t.dataSource.getRepository(DataExport).count()).toBe(0);
+    } finally {
+      await t.close();
+    }
   });
 });
 
