@@ -172,6 +172,21 @@ describe.each(DATABASES)('personal exports on %s', (db) => {
     expect(ndjson(all, 'sign-ins').map((r) => r.kind)).toEqual(['account', 'account']);
   });
 
+  it('writes kind and subject into a JSON document too, and names the download after the member', async () => {
+    await boot();
+    const created = await http.post('/exports').set('x-user', as(M2)).send({ kind: 'personal', format: 'json' }).expect(202);
+    await waitForExport(t.dataSource, created.body.id);
+    const view = await http.get(`/exports/${created.body.id}`).set('x-user', as(M2)).expect(200);
+    const url = new URL(view.body.downloadUrl);
+    const res = await http.get(`${url.pathname.replace(/^\/api/, '')}${url.search}`).set('x-user', as(M2)).buffer(true).parse(binary).expect(200);
+    expect(res.headers['content-disposition']).toMatch(/filename="data-export-team-a-m2-\d{4}-\d{2}-\d{2}\.json"/);
+    const doc = JSON.parse((res.body as Buffer).toString('utf8'));
+    expect(doc).toMatchObject({ kind: 'personal', subject: { userId: 'm2' }, requestedBy: 'm2' });
+    expect(Object.keys(doc.data)).toEqual(['threads', 'notes', 'replies', 'reactions', 'sign-ins']);
+    expect(doc.data.notes.map((r: { body: string }) => r.body)).toEqual([`note ${canary(TEAM_A, 'm2')}`]);
+    expect(JSON.stringify(doc)).not.toContain(canary(TEAM_A, 'm1'));
+  });
+
   it('checks what a personal request asks for: personal categories only, a known kind, userId only with personal', async () => {
     await boot();
     const wrong = await http.post('/exports').set('x-user', as(M1)).send({ kind: 'personal', categories: ['notes', 'settings'] }).expect(400);
