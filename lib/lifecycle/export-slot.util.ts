@@ -14,11 +14,6 @@ export function exportSlot(accountId: string, kind: ExportKind, subjectUserId: s
   return createHash('sha256').update(`${accountId}\u0000${kind}\u0000${subjectUserId ?? ''}`, 'utf8').digest('hex');
 }
 
-/** The slot an export row holds while active. @internal */
-export function slotOf(row: Pick<DataExport, 'accountId' | 'kind' | 'subjectUserId'>): string {
-  return exportSlot(row.accountId, row.kind ?? 'account', row.subjectUserId);
-}
-
 /** What the sources and exporters of an export receive. @internal */
 export function subjectOf(row: Pick<DataExport, 'accountId' | 'kind' | 'subjectUserId' | 'requestedBy'>): ExportSubject {
   const personal = row.kind === 'personal';
