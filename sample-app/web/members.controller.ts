@@ -77,8 +77,8 @@ export class MembersController {
         <td data-label="Name">${esc(m.name)}</td>
         <td data-label="Email">${esc(m.email)}</td>
         <td data-label="Role"><span class="role role-${esc(m.role)}">${esc(m.role)}</span></td>
-        <td class="member-actions">${
-          manages ? `<button type="button" class="export-member">Export this member's data</button><span class="member-status muted" role="status"></span>` : ''
+        <td>${
+          manages ? `<div class="member-actions"><button type="button" class="export-member">Export this member's data</button><span class="member-status muted" role="status"></span></div>` : ''
         }</td>
       </tr>`,
         )
