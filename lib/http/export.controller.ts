@@ -83,7 +83,7 @@ export class ExportController {
   @Post()
   @UseGuards(new ExportRequestBodyGuard())
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: "Request an export of the signed-in account, or of a member's own data (kind: personal)" })
+  @ApiOperation({ summary: 'Request an export of the signed-in account', description: "kind: 'personal' exports a member's own data (any role), or with userId a member's data on their behalf (owners and admins)." })
   @ApiResponse({ status: 202, description: 'The export, queued (or pending confirmation).' })
   @ApiResponse({ status: 403, description: 'EXPORT_FORBIDDEN' })
   @ApiResponse({ status: 404, description: 'EXPORT_NOT_FOUND (userId is not a member of the account)' })
