@@ -36,7 +36,7 @@ function context(ctx: StageContext) {
 export async function captureCursorQuery(app: INestApplicationContext, accountId: string): Promise<undefined> {
   const dataSource = app.get(DataSource);
   const category = app.get(ExportRegistry).getEntityCategories()[0];
-  const reader = createEntitySource({ dataSource, subject: { accountId, userId: 'bench-user' }, filters: {}, batchSize: 1 });
+  const reader = createEntitySource({ dataSource, subject: { accountId, userId: 'bench-user', kind: 'account', requestedBy: 'bench-user' }, filters: {}, batchSize: 1 });
   await reader.open();
   try {
     const it = reader.rows(category);
@@ -56,7 +56,7 @@ export async function runBreakdown(ctx: StageContext): Promise<string> {
   // 1. Fetch only, through the library's reader (TypeORM rows), keeping a sample.
   const sample: ObjectLiteral[] = [];
   let rows = 0;
-  const reader = createEntitySource({ dataSource: dataSource, subject: { accountId: ctx.accountId, userId: 'bench-user' }, filters: {}, batchSize: ctx.batchSize });
+  const reader = createEntitySource({ dataSource: dataSource, subject: { accountId: ctx.accountId, userId: 'bench-user', kind: 'account', requestedBy: 'bench-user' }, filters: {}, batchSize: ctx.batchSize });
   await reader.open();
   let t0 = process.hrtime.bigint();
   try {

@@ -26,6 +26,7 @@ export { DataExportDownload } from './entities/data-export-download.entity';
 export type { ExportFilters } from './entities/data-export.entity';
 export { CreateDataExports1764000000000 } from './migrations/1764000000000-create-data-exports';
 export { AddExportDownloadsAndDeletion1766000000000 } from './migrations/1766000000000-add-export-downloads-and-deletion';
+export { AddPersonalExports1768000000000 } from './migrations/1768000000000-add-personal-exports';
 export { DATA_EXPORT_MIGRATIONS } from './migrations/data-export.migrations';
 export { ExportStatus, ExportFormat, EXPORT_FORMATS } from './common/export-status.enum';
 
@@ -44,7 +45,8 @@ export type { ExportRequester } from './notifier/export.notifier';
 export { ExportSweeper } from './queue/export.sweeper';
 export type { ExportSweepResult } from './queue/export.sweeper';
 export type { ExportLinkPurpose } from './crypto/export-link.signer';
-export type { ExportPrincipal, ExportSubject } from './interfaces/export-principal.interface';
+export type { ExportKind, ExportPrincipal, ExportSubject, ExportSubjectUser } from './interfaces/export-principal.interface';
+export { EXPORT_KINDS } from './interfaces/export-principal.interface';
 export type { ExportView, ExportEndReason, ExportDownloadRecord } from './interfaces/export-view.interface';
 export type { RequestExportInput } from './interfaces/request-export.interface';
 export { ExportClock } from './common/export.clock';

@@ -3,7 +3,10 @@ import { Exportable, Redact } from 'nestjs-data-export';
 
 /*
  * The help desk's schema. Accounts are teams: every exported row belongs to one team, through a
- * `teamId` column, the team's own `id`, or a relation (`ticket.teamId`).
+ * `teamId` column, the team's own `id`, or a relation (`ticket.teamId`). Categories with
+ * `personal` are also in a member's own export ("Download my data" on the Profile page), each
+ * filtered to that member: their member record, the tickets assigned to them, the messages they
+ * wrote, their articles, API keys and invitations.
  *
  * Column types are portable (varchar, text, integer, boolean, simple-json, Date with precision 3),
  * so the same entities run on SQLite, PostgreSQL and MySQL/MariaDB.
@@ -27,6 +30,7 @@ export class Team {
 @Exportable({
   category: 'members',
   scope: 'teamId',
+  personal: 'id',
   timestamp: 'createdAt',
   description: 'Member list with roles (passwords and MFA secrets excluded)',
   order: 1,
@@ -76,6 +80,7 @@ export class Customer {
 @Exportable({
   category: 'tickets',
   scope: 'teamId',
+  personal: 'assigneeId',
   timestamp: 'createdAt',
   description: 'All tickets with full history (status, priority, assignee, tags)',
   order: 3,
@@ -102,6 +107,8 @@ export class Ticket {
 @Exportable({
   category: 'messages',
   scope: 'ticket.teamId',
+  // A member's own replies and notes (customers' messages have a customer's id here).
+  personal: (qb, subject) => qb.andWhere(`${qb.alias}.authorType = 'agent' AND ${qb.alias}.authorId = :me`, { me: subject.userId }),
   timestamp: 'createdAt',
   description: 'Full conversation history: every customer-visible reply and internal note',
   order: 4,
@@ -125,6 +132,7 @@ export class Message {
 @Exportable({
   category: 'articles',
   scope: 'teamId',
+  personal: 'authorId',
   timestamp: 'createdAt',
   description: 'Your entire knowledge base, drafts included',
   order: 5,
@@ -199,6 +207,7 @@ export class Webhook {
 @Exportable({
   category: 'api_keys',
   scope: 'teamId',
+  personal: 'createdBy',
   timestamp: 'createdAt',
   description: 'API keys: the name and the last 4 characters only',
   order: 9,
@@ -218,6 +227,7 @@ export class ApiKey {
 @Exportable({
   category: 'invitations',
   scope: 'teamId',
+  personal: 'invitedBy',
   timestamp: 'createdAt',
   description: 'Pending team invitations (invite tokens excluded)',
   order: 10,

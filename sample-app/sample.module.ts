@@ -9,6 +9,8 @@ import { Outbox } from './mail/outbox';
 import { exportSecret, SAMPLE_SETTINGS, SampleSettings } from './sample.settings';
 import { DemoController } from './web/demo.controller';
 import { BillingController } from './web/billing.controller';
+import { MembersController } from './web/members.controller';
+import { SampleExportPolicy } from './policy/sample-export.policy';
 
 /** The outbox and the settings, visible to every module (the notifier lives inside ExportModule). */
 @Global()
@@ -68,6 +70,7 @@ export class SampleAppModule {
           downloadRequiresPrincipal: true,
           allowedRoles: settings.allowedRoles,
           notifier: MailExportNotifier,
+          policy: SampleExportPolicy,
           worker: settings.worker,
           http: settings.http,
           // A livelier progress bar than the default 1 s.
@@ -88,7 +91,7 @@ export class SampleAppModule {
         }),
       ],
       providers: [DemoPaymentProvider, BillingExporter],
-      controllers: settings.http ? [DemoController, BillingController] : [],
+      controllers: settings.http ? [DemoController, BillingController, MembersController] : [],
     };
   }
 }

@@ -24,6 +24,8 @@ export class JsonArchiveWriter extends ArchiveWriter {
       exportVersion: EXPORT_FORMAT_VERSION,
       exportId: row.id,
       accountId: row.accountId,
+      kind: row.kind === 'personal' ? 'personal' : 'account',
+      ...(row.kind === 'personal' && row.subjectUserId ? { subject: { userId: row.subjectUserId } } : {}),
       requestedBy: row.requestedBy,
       exportedAt: ctx.exportedAt.toISOString(),
       format: row.format,

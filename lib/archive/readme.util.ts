@@ -4,15 +4,19 @@ import { aboutOf, ArchiveContext } from './archive.writer';
 /** The archive's README.txt: what it holds and how to handle it safely. @internal */
 export function buildReadme(ctx: ArchiveContext): string {
   const csv = ctx.exportRow.format === ExportFormat.Csv;
+  const row = ctx.exportRow;
+  const personal = row.kind === 'personal' && row.subjectUserId;
   const lines = [
     'DATA EXPORT',
     '===========',
     '',
-    `Account:     ${ctx.exportRow.accountId}`,
+    `Account:     ${row.accountId}`,
+    ...(personal ? [`About user:  ${row.subjectUserId}`, ...(row.requestedBy !== row.subjectUserId ? [`Requested by: ${row.requestedBy} (on your behalf)`] : [])] : []),
     'The export\'s id and time are in manifest.json.',
     '',
-    'This archive is a copy of your account data, provided for data portability',
-    '(GDPR Article 20). It is structured and machine-readable:',
+    ...(personal
+      ? ['This archive is a copy of the data about you in this account, provided for your right', 'of access and data portability (GDPR Articles 15 and 20). It is structured and', 'machine-readable:']
+      : ['This archive is a copy of your account data, provided for data portability', '(GDPR Article 20). It is structured and machine-readable:']),
     '',
     '  manifest.json             what the archive holds: each file, its row count and SHA-256',
     ...(csv
@@ -94,6 +98,7 @@ function notIncludedSection(ctx: ArchiveContext): string[] {
     ...n.notes.map((note) => `  - ${note}`),
     ...n.excluded.map((e) => `  - ${e.name}: ${e.reason}`),
     ...n.notRequested.map((c) => `  - ${c}: not requested in this export (request it again with all categories)`),
+    ...(n.accountOnly ?? []).map((c) => `  - ${c}: data of the account as a whole, not about one member (in account exports only)`),
     ...n.notCovered.map((e) => `  - ${e}: not part of the export`),
     ...n.redactedFields.map((f) =>
       `  - ${f.category}.${f.field}: ${f.reason === 'sensitive-name' ? 'a credential, never exported' : 'left out on purpose'}`,

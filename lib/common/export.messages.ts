@@ -65,14 +65,18 @@ export const ExportMessages = {
     `@Exporter ${className} has no rows(subject, filters) method. Implement CategoryExporter: rows() returns an async iterable of the subject's rows.`,
   exporterNotStatic: (className: string) =>
     `@Exporter ${className} is request-scoped (or depends on a request-scoped provider). Exports run outside any request: make it a singleton provider.`,
+  exporterBadPersonal: (className: string) =>
+    `@Exporter ${className} option "personal" must be true (personal exports read it, and rows() yields only subject.userId's rows) or false.`,
   exporterBadSchema: (className: string) =>
     `@Exporter ${className} option "schema" must be a JSON Schema object (of one row), or be left out to infer it from the rows.`,
   badCategoryName: (entity: string, category: unknown) =>
     `@Exportable on ${entity} has an invalid category ${describe(category)}. Use lowercase letters, digits, "-" and "_" (it becomes a file name).`,
-  unknownScopeColumn: (entity: string, scope: string) =>
-    `@Exportable on ${entity}: scope "${scope}" is not a column of ${entity}. Use a column name, a relation path such as "ticket.teamId", or a function (qb, subject) => qb.`,
-  unknownScopeRelation: (entity: string, scope: string, segment: string, on: string) =>
-    `@Exportable on ${entity}: scope "${scope}" names "${segment}", which is not a relation of ${on}. Use a relation path such as "ticket.teamId" made of relation properties and ending in a column.`,
+  unknownScopeColumn: (entity: string, scope: string, option: TieOption = 'scope') =>
+    `@Exportable on ${entity}: ${option} "${scope}" is not a column of ${entity}. Use a column name, a relation path such as "${TIE_EXAMPLE[option]}", or a function (qb, subject) => qb.`,
+  unknownScopeRelation: (entity: string, scope: string, segment: string, on: string, option: TieOption = 'scope') =>
+    `@Exportable on ${entity}: ${option} "${scope}" names "${segment}", which is not a relation of ${on}. Use a relation path such as "${TIE_EXAMPLE[option]}" made of relation properties and ending in a column.`,
+  badPersonal: (entity: string) =>
+    `@Exportable on ${entity}: "personal" must name the column holding the member's user id ("authorId"), a relation path ("ticket.requesterId") or be a function (qb, subject) => qb that keeps subject.userId's rows. Leave it out if the category is not about one member.`,
   missingScope: (entity: string) =>
     `@Exportable on ${entity} has no scope. Every category must say how its rows belong to an account: a column, a relation path or a function.`,
   unknownTimestamp: (entity: string, column: string) =>
@@ -97,6 +101,10 @@ export const ExportMessages = {
   s3BadKey: (key: string) =>
     `S3ExportStorage refused the key ${describe(key)}: keys are letters, digits, '.', '_' and '-' in '/'-separated parts. A custom ExportStorage wrapper must pass the library's keys unchanged.`,
 };
+
+/** Which option of `@Exportable` ties rows to something: the account (`scope`) or a member (`personal`). */
+type TieOption = 'scope' | 'personal';
+const TIE_EXAMPLE: Record<TieOption, string> = { scope: 'ticket.teamId', personal: 'ticket.requesterId' };
 
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined';

@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import { DataExportDownload } from './data-export-download.entity';
+import type { ExportKind } from '../interfaces/export-principal.interface';
 
 /** Filters an export was requested with. @publicApi */
 export interface ExportFilters {
@@ -33,6 +34,18 @@ export class DataExport {
   @Column({ type: 'varchar', length: 320, nullable: true })
   requesterEmail: string | null;
 
+  /** `'account'` (the whole account) or `'personal'` (the data about `subjectUserId`). */
+  @Column({ type: 'varchar', length: 16, default: 'account' })
+  kind: ExportKind;
+
+  /** The member a personal export is about (the requester, or the member asked for on their behalf); `null` for an account export. */
+  @Column({ type: 'varchar', length: 191, nullable: true })
+  subjectUserId: string | null;
+
+  /** Where a personal export's ready message goes: the member's address; `null` for an account export. */
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  subjectEmail: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   status: ExportStatus;
 
@@ -43,8 +56,9 @@ export class DataExport {
   filters: ExportFilters | null;
 
   /**
-   * Holds the account id while the export occupies the account's single active slot, `null`
-   * otherwise. A unique index on it lets the database refuse a second active export.
+   * Holds the slot while the export occupies it, `null` otherwise: the account id for an account
+   * export, a digest of (account, kind, member) for a personal one. A unique index on it lets the
+   * database refuse a second active export of one slot.
    */
   @Index('UQ_data_exports_active_slot', { unique: true })
   @Column({ type: 'varchar', length: 191, nullable: true })

@@ -2,7 +2,7 @@ import { ExportInvalidRequestException } from '../common/export.exception';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
 
 /** Query parameters of `GET /exports/estimate` and `GET /exports/instant`: the fields of a request. */
-const PARAMETERS = ['format', 'categories', 'since', 'until', 'includeDeleted'] as const;
+const PARAMETERS = ['kind', 'userId', 'format', 'categories', 'since', 'until', 'includeDeleted'] as const;
 
 /**
  * A request's fields from a query string: `categories` repeated (`categories=a&categories=b`),
@@ -29,6 +29,10 @@ export function parseExportQuery(query: Record<string, unknown> | undefined): Re
       input.includeDeleted = value === 'true';
     } else if (name === 'format') {
       input.format = value as RequestExportInput['format'];
+    } else if (name === 'kind') {
+      input.kind = value as RequestExportInput['kind'];
+    } else if (name === 'userId') {
+      input.userId = value;
     } else {
       input[name as 'since' | 'until'] = value;
     }

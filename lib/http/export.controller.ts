@@ -86,8 +86,10 @@ export class ExportController {
   @Post()
   @UseGuards(new ExportRequestBodyGuard())
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Request an export of the signed-in account' })
+  @ApiOperation({ summary: 'Request an export of the signed-in account', description: "kind: 'personal' exports a member's own data (any role), or with userId a member's data on their behalf (owners and admins)." })
   @ApiResponse({ status: 202, description: 'The export, queued (or pending confirmation).' })
+  @ApiResponse({ status: 403, description: 'EXPORT_FORBIDDEN' })
+  @ApiResponse({ status: 404, description: 'EXPORT_NOT_FOUND (userId is not a member of the account)' })
   @ApiResponse({ status: 409, description: 'EXPORT_ALREADY_ACTIVE' })
   @ApiResponse({ status: 415, description: 'EXPORT_UNSUPPORTED_MEDIA_TYPE' })
   @ApiResponse({ status: 429, description: 'EXPORT_COOLDOWN' })
@@ -97,7 +99,7 @@ export class ExportController {
   }
 
   @Get()
-  @ApiOperation({ summary: "The account's exports, newest first" })
+  @ApiOperation({ summary: "The signed-in member's personal exports and, for owners and admins, the account's exports, newest first" })
   async list(@Req() req: Request): Promise<ExportView[]> {
     await this.beforeRoute('list', req);
     return this.exports.list(this.principal(req));
@@ -106,9 +108,11 @@ export class ExportController {
   // Declared before ':id', which would otherwise take the word as an id.
   @Get('eligibility')
   @ApiOperation({ summary: 'Whether the signed-in principal may request an export now; if not, why and from when' })
-  async eligibility(@Req() req: Request): Promise<ExportEligibility> {
+  @ApiQuery({ name: 'kind', required: false, enum: ['account', 'personal'] })
+  async eligibility(@Req() req: Request, @Query('kind') kind?: unknown): Promise<ExportEligibility> {
     await this.beforeRoute('eligibility', req);
-    return this.exports.eligibility(this.principal(req));
+    if (kind !== undefined && typeof kind !== 'string') throw new ExportInvalidRequestException('kind must be "account" or "personal".');
+    return this.exports.eligibility(this.principal(req), kind ?? 'account');
   }
 
   @Get('estimate')

@@ -23,6 +23,11 @@ export interface ExportNotIncluded {
   readonly notCovered: readonly string[];
   /** Categories the request did not ask for (an export of some categories only). */
   readonly notRequested: readonly string[];
+  /**
+   * In a personal export: the account's categories that are not about one member (not marked
+   * `personal`), which only an owner's or admin's account export holds.
+   */
+  readonly accountOnly?: readonly string[];
   /** Fields left out of a category: by `@Redact()`/`redact`, or because their name means a credential. */
   readonly redactedFields: readonly { readonly category: string; readonly field: string; readonly reason: 'redact' | 'sensitive-name' }[];
   /** The host's notes (the `coverage.notes` option and each exporter's `note`). */

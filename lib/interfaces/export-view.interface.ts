@@ -1,5 +1,6 @@
 import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportFormat, ExportStatus } from '../common/export-status.enum';
+import type { ExportKind } from './export-principal.interface';
 
 /**
  * Why an `expired` export ended: `deleted` early by a member (see `deletedBy`), its download
@@ -24,6 +25,10 @@ export interface ExportDownloadRecord {
  */
 export interface ExportView {
   id: string;
+  /** `'account'` (the whole account) or `'personal'` (the data about `subject.userId`). */
+  kind: ExportKind;
+  /** The member a personal export is about; `null` for an account export. */
+  subject: { userId: string } | null;
   status: ExportStatus;
   format: ExportFormat;
   filters: ExportFilters;
@@ -50,6 +55,11 @@ export interface ExportView {
   /** Downloads started, in all (HEAD requests are not counted). */
   downloadCount: number;
   lastDownloadedAt: string | null;
+  /**
+   * User id the ready message was sent to once the export completed: the member, for a personal
+   * export (also one asked for on their behalf), else the requester; `null` before completion.
+   */
+  notifiedUserId: string | null;
   /**
    * The latest downloads (at most 100, oldest first), with time and client address; present
    * only in `ExportService.get()` / `list()` / `cancel()` answers, never in events.

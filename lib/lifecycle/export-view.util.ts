@@ -15,6 +15,8 @@ export function toExportView(row: DataExport, downloads?: DataExportDownload[]):
   const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
   const view: ExportView = {
     id: row.id,
+    kind: row.kind === 'personal' ? 'personal' : 'account',
+    subject: row.kind === 'personal' && row.subjectUserId ? { userId: row.subjectUserId } : null,
     status: row.status,
     format: row.format,
     filters: row.filters ?? {},
@@ -40,6 +42,7 @@ export function toExportView(row: DataExport, downloads?: DataExportDownload[]):
     attempts: toNumber(row.attempts) ?? 0,
     downloadCount: toNumber(row.downloadCount) ?? 0,
     lastDownloadedAt: iso(row.lastDownloadedAt),
+    notifiedUserId: row.completedAt ? recipientOf(row).userId : null,
   };
   if (downloads) view.downloads = downloads.map((d) => ({ at: d.at.toISOString(), ip: d.ip ?? null }));
   return view;
@@ -60,7 +63,19 @@ function toNumber(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Who to notify about an export. @internal */
+/** Who asked for an export: the confirmation link and a failure go to them. @internal */
 export function requesterOf(row: DataExport): ExportRequester {
   return { userId: row.requestedBy, accountId: row.accountId, email: row.requesterEmail };
+}
+
+/**
+ * Who the ready message goes to: the member a personal export is about (also when an owner or
+ * admin asked on their behalf; `requestedBy` then says who asked), else the requester.
+ * @internal
+ */
+export function recipientOf(row: DataExport): ExportRequester {
+  if (row.kind !== 'personal' || !row.subjectUserId || row.subjectUserId === row.requestedBy) {
+    return row.kind === 'personal' ? { ...requesterOf(row), email: row.subjectEmail ?? row.requesterEmail } : requesterOf(row);
+  }
+  return { userId: row.subjectUserId, accountId: row.accountId, email: row.subjectEmail, requestedBy: row.requestedBy };
 }

@@ -59,8 +59,9 @@ export class ExportStore {
   }
 
   /**
-   * Inserts a requested export holding the account's slot. The unique slot makes this the
-   * race-safe check: of concurrent requests for one account, the database lets exactly one in.
+   * Inserts a requested export holding its slot (the account's, or a member's for a personal
+   * export). The unique slot makes this the race-safe check: of concurrent requests for one slot,
+   * the database lets exactly one in.
    * @throws ExportAlreadyActiveException
    */
   async request(row: DataExport): Promise<void> {
@@ -68,7 +69,7 @@ export class ExportStore {
       await this.repo.insert(row);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      const active = await this.repo.findOne({ where: { activeSlot: row.accountId }, select: { id: true } });
+      const active = row.activeSlot ? await this.repo.findOne({ where: { activeSlot: row.activeSlot }, select: { id: true } }) : null;
       throw new ExportAlreadyActiveException(active?.id ?? null);
     }
     this.events.emit('status', row);

@@ -7,7 +7,7 @@ import type { ExportAbout } from '../interfaces/export-about.interface';
 /** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
 export type ColumnMetadata = EntityMetadata['columns'][number];
 
-/** How a category's rows are tied to the account. @internal */
+/** How a category's rows are tied to the account (its scope) or to a member (`personal`). @internal */
 export type ResolvedScope =
   | { kind: 'column'; column: ColumnMetadata }
   | { kind: 'relation'; path: string[]; column: ColumnMetadata }
@@ -37,6 +37,8 @@ export interface ExportCategory {
   readonly omitted: readonly { key: string; reason: 'redact' | 'sensitive-name' }[];
   /** Purpose, recipients, retention and source, as the category declared them. */
   readonly about?: ExportAbout;
+  /** Whether personal exports read it (`@Exportable({ personal })`, `@Exporter(..., { personal: true })`). */
+  readonly personal: boolean;
 }
 
 /** A field of an entity category: its column too. @internal */
@@ -50,6 +52,8 @@ export interface EntityCategory extends ExportCategory {
   readonly target: Function;
   readonly metadata: EntityMetadata;
   readonly scope: ResolvedScope;
+  /** How a row is tied to one member, when the category is personal (same forms as the scope). */
+  readonly personalTie?: ResolvedScope;
   readonly timestamp?: ColumnMetadata;
   readonly fields: readonly ExportFieldPlan[];
 }

@@ -150,24 +150,29 @@ export class ExportExplorer implements OnModuleInit {
       order: options.order ?? 0,
       target: metadata.target as Function,
       metadata,
-      scope: this.resolveScope(metadata, options),
+      scope: this.resolveTie(metadata, options.scope, 'scope'),
+      ...(options.personal !== undefined ? { personalTie: this.resolveTie(metadata, options.personal, 'personal') } : {}),
+      personal: options.personal !== undefined,
       timestamp,
       filterable: timestamp !== undefined,
       ...this.planFields(metadata),
     };
   }
 
-  private resolveScope(metadata: EntityMetadata, options: ExportableOptions): ResolvedScope {
-    const { scope } = options;
+  /**
+   * Resolves how rows are tied to the account (`scope`) or to a member (`personal`): a column, a
+   * relation path ending in a column, or a function; the same forms and checks for both.
+   */
+  private resolveTie(metadata: EntityMetadata, tie: ExportableOptions['scope'] | undefined, option: 'scope' | 'personal'): ResolvedScope {
     const entity = metadata.name;
-    if (typeof scope === 'function') return { kind: 'fn', fn: scope };
-    if (typeof scope !== 'string' || scope.length === 0) {
-      throw new ExportRegistryError(ExportMessages.missingScope(entity));
+    if (typeof tie === 'function') return { kind: 'fn', fn: tie };
+    if (typeof tie !== 'string' || tie.length === 0) {
+      throw new ExportRegistryError(option === 'scope' ? ExportMessages.missingScope(entity) : ExportMessages.badPersonal(entity));
     }
-    const segments = scope.split('.');
+    const segments = tie.split('.');
     if (segments.length === 1) {
-      const column = this.findColumn(metadata, scope);
-      if (!column) throw new ExportRegistryError(ExportMessages.unknownScopeColumn(entity, scope));
+      const column = this.findColumn(metadata, tie);
+      if (!column) throw new ExportRegistryError(ExportMessages.unknownScopeColumn(entity, tie, option));
       return { kind: 'column', column };
     }
     let current = metadata;
@@ -175,7 +180,7 @@ export class ExportExplorer implements OnModuleInit {
     for (const segment of segments.slice(0, -1)) {
       const relation = current.relations.find((r) => r.propertyPath === segment);
       if (!relation) {
-        throw new ExportRegistryError(ExportMessages.unknownScopeRelation(entity, scope, segment, current.name));
+        throw new ExportRegistryError(ExportMessages.unknownScopeRelation(entity, tie, segment, current.name, option));
       }
       path.push(segment);
       current = relation.inverseEntityMetadata;
@@ -183,7 +188,7 @@ export class ExportExplorer implements OnModuleInit {
     const last = segments[segments.length - 1];
     const column = this.findColumn(current, last);
     if (!column) {
-      throw new ExportRegistryError(ExportMessages.unknownScopeColumn(`${entity} (via ${current.name})`, scope));
+      throw new ExportRegistryError(ExportMessages.unknownScopeColumn(`${entity} (via ${current.name})`, tie, option));
     }
     return { kind: 'relation', path, column };
   }

@@ -25,16 +25,24 @@ export class ExportRegistry {
     return this.categories.map((c) => c.name);
   }
 
+  /** The categories a personal export reads (marked `personal`), in archive order. */
+  getPersonalCategoryNames(): string[] {
+    return this.categories.filter((c) => c.personal).map((c) => c.name);
+  }
+
   /**
    * What an export of `categories` (all by default) leaves out: entities excluded on purpose and
    * not covered, the categories not asked for, redacted fields, and the host's notes (the
-   * archive's "What is not included").
+   * archive's "What is not included"). For a personal export (`personal`), the categories that
+   * are not personal are listed as the account's own.
    */
-  getNotIncluded(categories: readonly string[] = this.getCategoryNames()): ExportNotIncluded {
+  getNotIncluded(categories: readonly string[] = this.getCategoryNames(), personal = false): ExportNotIncluded {
     const asked = new Set(categories);
     return {
       ...this.coverage,
-      notRequested: this.categories.filter((c) => !asked.has(c.name)).map((c) => c.name),
+      // A personal export never reads the account's other categories: they are not "not requested".
+      notRequested: this.categories.filter((c) => !asked.has(c.name) && (!personal || c.personal)).map((c) => c.name),
+      ...(personal ? { accountOnly: this.categories.filter((c) => !c.personal).map((c) => c.name) } : {}),
       redactedFields: this.categories
         .filter((c) => asked.has(c.name))
         .flatMap((c) => c.omitted.map((o) => ({ category: c.name, field: o.key, reason: o.reason }))),

@@ -26,6 +26,14 @@ export interface ExportableOptions {
    * (`'ticket.teamId'`) or a function `(qb, subject) => qb`.
    */
   scope: string | ExportScopeFn;
+  /**
+   * How a row is tied to one member, for personal exports (`POST /exports { kind: 'personal' }`):
+   * the column holding the member's user id (`'authorId'`), a relation path
+   * (`'ticket.requesterId'`) or a function `(qb, subject) => qb` keeping `subject.userId`'s rows.
+   * A personal export reads only the categories that have it, each within the account's scope
+   * and filtered to the member. Without it, the category is in account exports only.
+   */
+  personal?: string | ExportScopeFn;
   /** Date column that the `since` / `until` filters apply to. */
   timestamp?: string;
   /** Shown in the manifest and README. */
@@ -43,7 +51,7 @@ export interface ExportableOptions {
  * Marks a TypeORM entity as part of the account's export.
  *
  * @example
- * \@Exportable({ category: 'tickets', scope: 'teamId', timestamp: 'createdAt' })
+ * \@Exportable({ category: 'tickets', scope: 'teamId', personal: 'requesterId', timestamp: 'createdAt' })
  * \@Entity()
  * export class Ticket { ... }
  * @publicApi

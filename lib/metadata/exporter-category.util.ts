@@ -25,6 +25,9 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
   if (schema !== undefined && (schema === null || typeof schema !== 'object' || Array.isArray(schema))) {
     throw new ExportRegistryError(ExportMessages.exporterBadSchema(className));
   }
+  if (meta.personal !== undefined && typeof meta.personal !== 'boolean') {
+    throw new ExportRegistryError(ExportMessages.exporterBadPersonal(className));
+  }
   const fieldRules = exporterFieldRules(meta);
   const properties = schema && typeof schema.properties === 'object' && schema.properties !== null ? Object.keys(schema.properties) : [];
   const fields: ExportFieldInfo[] = [];
@@ -43,6 +46,7 @@ export function planExporterCategory(meta: ExporterMetadata, instance: unknown, 
     ...(meta.about ? { about: validateAbout(`@Exporter ${className}: "about"`, meta.about) } : {}),
     ...(typeof meta.note === 'string' && meta.note ? { note: meta.note } : {}),
     order: meta.order ?? 0,
+    personal: meta.personal === true,
     // The exporter receives `since` and `until` and applies them.
     filterable: true,
     fields,

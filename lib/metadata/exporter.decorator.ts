@@ -47,6 +47,13 @@ export interface ExporterOptions {
    */
   readonly order?: number;
   /**
+   * Whether personal exports read it too: `rows()` then gets `subject.kind === 'personal'` and
+   * must yield only the rows about `subject.userId`. Without it, the category is in account
+   * exports only.
+   * @default false
+   */
+  readonly personal?: boolean;
+  /**
    * JSON Schema of one row. Without it, the schema is inferred from the rows the export wrote
    * (the JSON types each field had) and says so (`"x-inferred": true`).
    */

@@ -10,17 +10,26 @@ import type { ExportView } from '../interfaces/export-view.interface';
 export abstract class ExportNotifier {
   /** The export waits for the requester to open `url` (confirmation required). */
   abstract confirmationRequested(exportView: ExportView, url: string, requester: ExportRequester): Promise<void> | void;
-  /** The archive is ready; `url` downloads it until the link expires. */
+  /**
+   * The archive is ready; `url` downloads it until the link expires. For a personal export the
+   * recipient is the member it is about, also when an owner or admin asked on their behalf.
+   */
   abstract ready(exportView: ExportView, url: string, requester: ExportRequester): Promise<void> | void;
   /** The export failed for good. */
   abstract failed(exportView: ExportView, requester: ExportRequester): Promise<void> | void;
 }
 
-/** Who asked for an export: where notifications go. @publicApi */
+/**
+ * Where a notification goes: who asked for the export, or, for the ready message of a personal
+ * export asked for on a member's behalf, that member (`requestedBy` then names who asked).
+ * @publicApi
+ */
 export interface ExportRequester {
   userId: string;
   accountId: string;
   email: string | null;
+  /** Set when the recipient is not the requester: the owner's or admin's user id who asked on the recipient's behalf. */
+  requestedBy?: string;
 }
 
 /**

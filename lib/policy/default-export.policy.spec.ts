@@ -37,6 +37,23 @@ describe('DefaultExportPolicy', () => {
     expect(policyWith()).toBeInstanceOf(ExportPolicy);
   });
 
+  describe('personal exports', () => {
+    it('lets any signed-in member export their own data, whatever the role', () => {
+      const policy = policyWith();
+      expect(() => policy.assertCanExportOwnData({ userId: 'u2', accountId: 'acme', role: 'agent' })).not.toThrow();
+      expect(() => policy.assertCanExportOwnData({ userId: 'u2', accountId: 'acme', role: 'viewer' })).not.toThrow();
+      for (const who of [null, undefined, { userId: '', accountId: 'acme', role: 'agent' }, { userId: 'u', accountId: '', role: 'agent' }]) {
+        expect(refusal(() => policy.assertCanExportOwnData(who as ExportPrincipal))).toBeInstanceOf(ExportUnauthenticatedException);
+      }
+    });
+
+    it('refuses exports on behalf until resolveSubject is overridden, saying so', () => {
+      const err = refusal(() => policyWith().resolveSubject(owner, 'u2'));
+      expect(err).toBeInstanceOf(ExportForbiddenException);
+      expect(err.message).toMatch(/Override ExportPolicy\.resolveSubject\(principal, userId\)/);
+    });
+  });
+
   describe('assertCanManage', () => {
     it.each(['owner', 'admin'])('lets a %s manage exports', (role) => {
       expect(() => policyWith().assertCanManage({ ...owner, role })).not.toThrow();

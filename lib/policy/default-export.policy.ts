@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   ExportCooldownException,
   ExportForbiddenException,
-  ExportUnauthenticatedException,
 } from '../common/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
@@ -17,8 +16,10 @@ export interface DefaultExportPolicySettings {
 }
 
 /**
- * The default rules: roles from `allowedRoles` (owner, admin) may manage exports; a new export
- * may start `cooldown` (24 h) after the last completed one. Failed and cancelled exports start
+ * The default rules: roles from `allowedRoles` (owner, admin) may manage exports; every signed-in
+ * member may export their own data (personal exports); exports on behalf of a member are refused
+ * until `resolveSubject` is overridden; a new export may start `cooldown` (24 h) after the last
+ * completed one of its slot (the account, or the member for a personal export). Failed and cancelled exports start
  * no cooldown, and billing state is never consulted. Override the protected hooks to change one
  * rule.
  * @publicApi
@@ -30,16 +31,7 @@ export class DefaultExportPolicy extends ExportPolicy {
   }
 
   assertCanManage(principal: ExportPrincipal | null | undefined): asserts principal is ExportPrincipal {
-    if (
-      !principal ||
-      typeof principal !== 'object' ||
-      typeof principal.accountId !== 'string' ||
-      principal.accountId.length === 0 ||
-      typeof principal.userId !== 'string' ||
-      principal.userId.length === 0
-    ) {
-      throw new ExportUnauthenticatedException();
-    }
+    this.assertCanExportOwnData(principal);
     if (!this.isAllowedRole(principal)) throw new ExportForbiddenException();
   }
 

@@ -15,7 +15,8 @@ import type { PlannedCategory } from '../metadata/export-category.interface';
 import { ExportRegistry } from '../metadata/export.registry';
 import { ExportLinkSigner } from '../crypto/export-link.signer';
 import { ExportNotifier } from '../notifier/export.notifier';
-import { requesterOf, toExportView } from '../lifecycle/export-view.util';
+import { recipientOf, requesterOf, toExportView } from '../lifecycle/export-view.util';
+import { subjectOf } from '../lifecycle/export-slot.util';
 import { ExportEvents } from '../lifecycle/export-events';
 import { createEntitySource } from '../source/create-entity-source';
 import { ExportSource } from '../source/export-source';
@@ -155,7 +156,7 @@ export class ExportArchiveBuilder {
     run: ExportRun,
   ): Promise<void> {
     const categories = this.selectCategories(row);
-    const subject = { accountId: row.accountId, userId: row.requestedBy };
+    const subject = subjectOf(row);
     const filters = row.filters ?? {};
     // The entity source's own watchdog (which names the category) acts before the run's.
     const stallTimeoutMs = Math.floor((this.options.stallTimeoutMs * 3) / 4);
@@ -217,7 +218,7 @@ export class ExportArchiveBuilder {
           signal: run.signal,
           onCategory: (category) => (progress.category = category.name),
           onBatch,
-          notIncluded: this.registry.getNotIncluded(categories.map((c) => c.name)),
+          notIncluded: this.registry.getNotIncluded(categories.map((c) => c.name), row.kind === 'personal'),
           about: this.options.about,
           csv: this.options.csv,
           signing: this.options.signing,
@@ -249,7 +250,7 @@ export class ExportArchiveBuilder {
       // finds the ready notification sent.
       const finished = await this.repo.findOneByOrFail({ id: row.id });
       this.events.emit('status', finished);
-      await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), requesterOf(finished)));
+      await notifySafely(this.logger, () => this.notifier.ready(toExportView(finished), this.links.downloadUrl(finished), recipientOf(finished)));
     } catch (err) {
       // The export is complete and its archive stored: nothing to undo.
       if (!failed) throw err;
@@ -271,7 +272,8 @@ export class ExportArchiveBuilder {
   }
 
   private selectCategories(row: DataExport): PlannedCategory[] {
-    const all = this.registry.getPlannedCategories();
+    // A personal export reads only the categories about one member.
+    const all = this.registry.getPlannedCategories().filter((c) => row.kind !== 'personal' || c.personal);
     const wanted = row.filters?.categories;
     return wanted && wanted.length > 0 ? all.filter((c) => wanted.includes(c.name)) : [...all];
   }

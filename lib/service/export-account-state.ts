@@ -1,17 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, FindOptionsWhere, IsNull, Not, Repository } from 'typeorm';
 import { ExportClock } from '../common/export.clock';
 import { ExportStatus } from '../common/export-status.enum';
 import { ExportCooldownException, ExportForbiddenException } from '../common/export.exception';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import { DataExport } from '../entities/data-export.entity';
 import type { ExportEligibility, ExportIneligibleReason } from '../interfaces/export-eligibility.interface';
-import type { ExportPrincipal } from '../interfaces/export-principal.interface';
+import type { ExportKind, ExportPrincipal } from '../interfaces/export-principal.interface';
+import { exportSlot } from '../lifecycle/export-slot.util';
 import { ExportStore } from '../lifecycle/export.store';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
-import { ExportPolicy } from '../policy/export.policy';
+import { ExportPolicy, ExportRequestContext } from '../policy/export.policy';
 import { ArchiveStore } from '../storage/archive.store';
-import { assertPrincipal } from './principal.util';
+import { assertMember, assertPrincipal } from './principal.util';
 
 /**
  * What an account's exports allow now: the export holding its slot (a lapsed holder is expired
@@ -40,7 +41,7 @@ export class ExportAccountState {
    * followed; a lapsed export holding the slot is expired on the way, as a request would.
    * @throws ExportUnauthenticatedException without a (valid) principal
    */
-  async eligibility(principal: ExportPrincipal | null | undefined): Promise<ExportEligibility> {
+  async eligibility(principal: ExportPrincipal | null | undefined, kind: ExportKind = 'account'): Promise<ExportEligibility> {
     const refused = (reason: ExportIneligibleReason, next: Date | null, activeExportId: string | null): ExportEligibility => ({
       canRequest: false,
       reason,
@@ -48,17 +49,20 @@ export class ExportAccountState {
       activeExportId,
     });
     try {
-      assertPrincipal(this.policy, principal);
+      if (kind === 'personal') assertMember(this.policy, principal);
+      else assertPrincipal(this.policy, principal);
     } catch (err) {
       if (err instanceof ExportForbiddenException) return refused('EXPORT_FORBIDDEN', null, null);
       throw err;
     }
     const who = principal as ExportPrincipal;
+    const subjectUserId = kind === 'personal' ? who.userId : null;
     const now = this.clock.now();
-    const holder = await this.activeHolder(who.accountId, now);
+    const holder = await this.activeHolder(exportSlot(who.accountId, kind, subjectUserId), now);
     const activeExportId = holder?.id ?? null;
     if (this.lacksConfirmationEmail(who)) return refused('EXPORT_EMAIL_REQUIRED', null, activeExportId);
-    const lastCompleted = await this.lastCompleted(who.accountId);
+    const lastCompleted = await this.lastCompleted(who.accountId, kind, subjectUserId);
+    const context = { kind, ...(subjectUserId ? { subjectUserId } : {}) };
     if (holder) {
       // The slot frees when a completed export's window ends or a pending one's link lapses;
       // the policy may still hold the next request back from then (a longer cooldown).
@@ -66,21 +70,22 @@ export class ExportAccountState {
         holder.status === ExportStatus.Completed ? holder.expiresAt
         : holder.status === ExportStatus.Pending ? new Date(holder.createdAt.getTime() + this.options.confirmation.ttlMs)
         : null;
-      const then = freedAt ? await this.policyRefusal(who, freedAt, lastCompleted) : undefined;
+      const then = freedAt ? await this.policyRefusal(who, freedAt, lastCompleted, context) : undefined;
       return refused('EXPORT_ALREADY_ACTIVE', then ? then.availableAt : freedAt, activeExportId);
     }
-    const refusal = await this.policyRefusal(who, now, lastCompleted);
+    const refusal = await this.policyRefusal(who, now, lastCompleted, context);
     if (refusal) return refused(refusal.reason, refusal.availableAt, null);
     return { canRequest: true, nextAllowedAt: null, activeExportId: null };
   }
 
   /**
-   * The export holding the account's slot, if it still holds it rightly. A holder that lapsed
-   * without the sweeper noticing yet (a completed export past its download window, a pending one
-   * past the confirmation ttl) is expired on the way and its file deleted.
+   * The export holding `slot` (the account's, or a member's personal slot), if it still holds it
+   * rightly. A holder that lapsed without the sweeper noticing yet (a completed export past its
+   * download window, a pending one past the confirmation ttl) is expired on the way and its file
+   * deleted.
    */
-  async activeHolder(accountId: string, now: Date): Promise<DataExport | null> {
-    const holder = await this.repo.findOneBy({ activeSlot: accountId });
+  async activeHolder(slot: string, now: Date): Promise<DataExport | null> {
+    const holder = await this.repo.findOneBy({ activeSlot: slot });
     if (!holder) return null;
     const lapsed =
       (holder.status === ExportStatus.Completed && holder.expiresAt !== null && holder.expiresAt <= now) ||
@@ -91,11 +96,14 @@ export class ExportAccountState {
       return null;
     }
     // Another actor changed it meanwhile: read the slot again.
-    return this.repo.findOneBy({ activeSlot: accountId });
+    return this.repo.findOneBy({ activeSlot: slot });
   }
 
-  lastCompleted(accountId: string): Promise<DataExport | null> {
-    return this.repo.findOne({ where: { accountId, completedAt: Not(IsNull()) }, order: { completedAt: 'DESC' } });
+  /** The last completed export of one slot: the account's exports, or one member's personal exports. */
+  lastCompleted(accountId: string, kind: ExportKind = 'account', subjectUserId: string | null = null): Promise<DataExport | null> {
+    const where: FindOptionsWhere<DataExport> =
+      kind === 'personal' ? { accountId, kind, subjectUserId: subjectUserId ?? IsNull(), completedAt: Not(IsNull()) } : { accountId, kind: 'account', completedAt: Not(IsNull()) };
+    return this.repo.findOne({ where, order: { completedAt: 'DESC' } });
   }
 
   /**
@@ -106,9 +114,10 @@ export class ExportAccountState {
     principal: ExportPrincipal,
     at: Date,
     lastCompleted: DataExport | null,
+    context: Pick<ExportRequestContext, 'kind' | 'subjectUserId'> = {},
   ): Promise<{ reason: ExportIneligibleReason; availableAt: Date | null } | undefined> {
     try {
-      await this.policy.assertCanRequest(principal, { now: at, lastCompleted });
+      await this.policy.assertCanRequest(principal, { now: at, lastCompleted, ...context });
       return undefined;
     } catch (err) {
       if (err instanceof ExportCooldownException) {

@@ -28,7 +28,7 @@ import { ExportStore } from '../lifecycle/export.store';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
 import { toExportView } from '../lifecycle/export-view.util';
-import { assertPrincipal } from './principal.util';
+import { assertMember, assertPrincipal } from './principal.util';
 
 /** Downloads shown in an export's view (the latest ones; `downloadCount` has them all). */
 const DOWNLOADS_SHOWN = 100;
@@ -172,7 +172,8 @@ export class ExportDownloads {
       accountId: row.accountId,
       size: row.size,
       sha256: row.sha256 ?? '',
-      fileName: `data-export-${safeName(row.accountId)}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
+      // A personal export is named after its member too: two members' files never look alike.
+      fileName: `data-export-${safeName(row.accountId)}${row.kind === 'personal' && row.subjectUserId ? `-${safeName(row.subjectUserId)}` : ''}-${row.completedAt!.toISOString().slice(0, 10)}.${extension}`,
       contentType,
       export: toExportView(row),
     };
@@ -198,18 +199,25 @@ export class ExportDownloads {
   }
 
   /**
-   * Who may open a download: a principal, when the request carries one, must be valid, of a
-   * role that may manage exports, and of the export's account, even with a valid link (a
-   * forwarded or leaked link opens nothing for another signed-in member).
+   * Who may open a download: a principal, when the request carries one, must be valid and of the
+   * export's account, even with a valid link (a forwarded or leaked link opens nothing for another
+   * signed-in member): for an account export of a role that may manage exports; for a personal
+   * export the member it is about, or whoever asked for it on their behalf.
    */
   private assertMayDownload(row: DataExport, principal: ExportPrincipal | null | undefined): void {
     if (principal === null || principal === undefined) {
       if (this.options.downloadRequiresPrincipal) throw new ExportUnauthenticatedException();
       return;
     }
-    assertPrincipal(this.policy, principal);
+    if (row.kind === 'personal') assertMember(this.policy, principal);
+    else assertPrincipal(this.policy, principal);
     if (principal.accountId !== row.accountId) {
       throw new ExportForbiddenException('This download belongs to another account. Sign in to the account that requested it.');
+    }
+    // A member's personal data opens for that member, and for whoever asked for it on their
+    // behalf (to hand it to a member who cannot sign in); not for the account's other admins.
+    if (row.kind === 'personal' && principal.userId !== row.subjectUserId && principal.userId !== row.requestedBy) {
+      throw new ExportForbiddenException("This download holds another member's personal data. Only that member (or whoever requested it for them) can open it.");
     }
   }
 

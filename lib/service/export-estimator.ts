@@ -5,7 +5,7 @@ import { EXPORT_DATA_SOURCE } from '../common/export.internal-constants';
 import { withTimeout } from '../common/timeout.util';
 import type { ExportFilters } from '../entities/data-export.entity';
 import type { ExportCategoryEstimate, ExportEstimate } from '../interfaces/export-estimate.interface';
-import type { ExportSubject } from '../interfaces/export-principal.interface';
+import type { ExportKind, ExportSubject } from '../interfaces/export-principal.interface';
 import type { EntityCategory, ExporterCategory, PlannedCategory } from '../metadata/export-category.interface';
 import { ExportRegistry } from '../metadata/export.registry';
 import { estimateEntityRows } from '../source/entity-estimate.util';
@@ -42,15 +42,15 @@ export class ExportEstimator {
     private readonly registry: ExportRegistry,
   ) {}
 
-  /** The categories an export with these filters reads, in archive order. */
-  categories(filters: ExportFilters): PlannedCategory[] {
-    const all = this.registry.getPlannedCategories();
+  /** The categories an export of this kind with these filters reads, in archive order (a personal export: the personal ones). */
+  categories(filters: ExportFilters, kind: ExportKind = 'account'): PlannedCategory[] {
+    const all = this.registry.getPlannedCategories().filter((c) => kind !== 'personal' || c.personal);
     const wanted = filters.categories;
     return wanted && wanted.length > 0 ? all.filter((c) => wanted.includes(c.name)) : [...all];
   }
 
   async estimate(subject: ExportSubject, format: ExportFormat, filters: ExportFilters): Promise<ExportEstimate> {
-    const planned = this.categories(filters);
+    const planned = this.categories(filters, subject.kind);
     const entities = planned.filter((c): c is EntityCategory => c.kind === 'entity');
     // Exporters answer on their own (a remote API, say): asked alongside the database.
     const exporterCounts = new Map(

@@ -9,11 +9,12 @@ import {
   ExportInstantDisabledException,
   ExportInstantRateLimitedException,
   ExportTooLargeForInstantException,
+  ExportInvalidRequestException,
 } from '../common/export.exception';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import { DataExport } from '../entities/data-export.entity';
 import type { ExportEstimate } from '../interfaces/export-estimate.interface';
-import type { ExportPrincipal } from '../interfaces/export-principal.interface';
+import type { ExportPrincipal, ExportSubject } from '../interfaces/export-principal.interface';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
 import { ExportRegistry } from '../metadata/export.registry';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
@@ -23,7 +24,7 @@ import { InstantDownloadLimiter } from '../queue/instant-download.limiter';
 import { safeName } from './export-downloads';
 import { ExportEstimator } from './export-estimator';
 import { assertPrincipal } from './principal.util';
-import { validateRequestInput } from './request-input.util';
+import { validateRequestInput, validateRequestKind } from './request-input.util';
 
 /**
  * An instant download: the archive, streamed as it is written. `stream` ends only when the
@@ -62,10 +63,13 @@ export class ExportInstant {
     const instant = this.options.instant;
     if (!instant) throw new ExportInstantDisabledException();
     assertPrincipal(this.policy, principal);
+    if (validateRequestKind(input ?? {}).kind !== 'account') {
+      throw new ExportInvalidRequestException('Instant downloads are account exports: request a personal export with POST /exports and { "kind": "personal" }.');
+    }
     const { format, filters } = validateRequestInput(input ?? {}, this.registry.getCategoryNames());
     const wait = await this.limiter.take(principal.accountId, instant.cooldownMs);
     if (wait > 0) throw new ExportInstantRateLimitedException(wait);
-    const subject = { accountId: principal.accountId, userId: principal.userId };
+    const subject: ExportSubject = { kind: 'account', accountId: principal.accountId, userId: principal.userId, requestedBy: principal.userId };
     const estimate = await this.estimator.estimate(subject, format, filters);
     const unknown = Object.values(estimate.categories).some((c) => c.rows === null);
     if (unknown || estimate.rows > instant.maxRows) throw new ExportTooLargeForInstantException(instant.maxRows, estimate);
@@ -76,6 +80,8 @@ export class ExportInstant {
       id: randomUUID(),
       accountId: subject.accountId,
       requestedBy: subject.userId,
+      kind: 'account',
+      subjectUserId: null,
       format,
       filters,
       status: ExportStatus.Processing,

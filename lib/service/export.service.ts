@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, FindOptionsWhere, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
 import { ExportClock } from '../common/export.clock';
 import { DataExport } from '../entities/data-export.entity';
@@ -26,20 +26,27 @@ import { ExportMessages } from '../common/export.messages';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportEvent } from '../interfaces/export-event.interface';
 import { ExportEvents } from '../lifecycle/export-events';
-import type { ExportPrincipal } from '../interfaces/export-principal.interface';
+import type { ExportKind, ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
 import { requesterOf, toExportView } from '../lifecycle/export-view.util';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
 import { isExportId } from '../common/export-id.util';
 import { ExportAccountState } from './export-account-state';
 import { ExportDownloads } from './export-downloads';
-import { validateRequestInput } from './request-input.util';
+import { validateRequestKind } from './request-input.util';
+import { exportSlot } from '../lifecycle/export-slot.util';
+import { resolveRequest } from './request-subject.util';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
-import { assertPrincipal } from './principal.util';
+import { assertMember, assertPrincipal, canManage } from './principal.util';
 import type { ByteRange } from '../storage/export.storage';
 import type { ExportEstimate } from '../interfaces/export-estimate.interface';
 import { ExportEstimator } from './export-estimator';
 import { ExportInstant, ExportInstantDownload } from './export-instant';
+
+/** An address that fits its column, or none. */
+function fitEmail(email: unknown): string | null {
+  return typeof email === 'string' && email.length <= 320 ? email : null;
+}
 
 /** What the boot warns about when email confirmation is on. */
 const CONFIRMATION_NEEDS_EMAIL =
@@ -90,33 +97,48 @@ export class ExportService implements OnModuleInit {
   }
 
   /**
-   * Requests an export of the principal's account. It is queued at once, or waits for email
-   * confirmation when `confirmation.required` is set.
-   * @throws ExportUnauthenticatedException, ExportForbiddenException, ExportEmailRequiredException
-   *   (confirmation on, no email on the principal), ExportInvalidRequestException,
-   *   ExportAlreadyActiveException, ExportCooldownException, ExportQueueUnavailableException
+   * Requests an export: of the principal's account (`kind: 'account'`, the default; owners and
+   * admins), or of the data about one member (`kind: 'personal'`): the principal themselves,
+   * whatever their role, or with `userId` a member an owner or admin asks for on their behalf
+   * (confirmed by `ExportPolicy.resolveSubject`). It is queued at once, or waits for email
+   * confirmation (by the requester) when `confirmation.required` is set.
+   * @throws ExportUnauthenticatedException, ExportForbiddenException (a role that may not, or
+   *   exports on behalf refused by the policy), ExportNotFoundException (`userId` is not a member),
+   *   ExportEmailRequiredException (confirmation on, no email on the principal),
+   *   ExportInvalidRequestException, ExportAlreadyActiveException, ExportCooldownException,
+   *   ExportQueueUnavailableException
    */
   async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
-    this.assertPrincipal(principal);
-    if (this.accounts.lacksConfirmationEmail(principal)) throw new ExportEmailRequiredException();
-    const { format, filters } = validateRequestInput(input ?? {}, this.registry.getCategoryNames());
+    const { kind, member: subject, format, filters } = await resolveRequest(this.policy, this.registry, principal, input);
+    const who = principal as ExportPrincipal;
+    if (this.accounts.lacksConfirmationEmail(who)) throw new ExportEmailRequiredException();
     const now = this.clock.now();
-    const accountId = principal.accountId;
+    const accountId = who.accountId;
+    const subjectUserId = subject?.userId ?? null;
+    const slot = exportSlot(accountId, kind, subjectUserId);
 
-    const holder = await this.accounts.activeHolder(accountId, now);
+    const holder = await this.accounts.activeHolder(slot, now);
     if (holder) throw new ExportAlreadyActiveException(holder.id);
-    await this.policy.assertCanRequest(principal, { now, lastCompleted: await this.accounts.lastCompleted(accountId) });
+    await this.policy.assertCanRequest(who, {
+      now,
+      lastCompleted: await this.accounts.lastCompleted(accountId, kind, subjectUserId),
+      kind,
+      ...(subjectUserId ? { subjectUserId } : {}),
+    });
 
     const confirmed = !this.options.confirmation.required;
     const row = this.repo.create({
       id: randomUUID(),
       accountId,
-      requestedBy: principal.userId,
-      requesterEmail: typeof principal.email === 'string' && principal.email.length <= 320 ? principal.email : null,
+      requestedBy: who.userId,
+      requesterEmail: fitEmail(who.email),
+      kind,
+      subjectUserId,
+      subjectEmail: subject ? fitEmail(subject.email) : null,
       status: confirmed ? ExportStatus.Confirmed : ExportStatus.Pending,
       format,
       filters,
-      activeSlot: accountId,
+      activeSlot: slot,
       rowsDone: 0,
       rowsEstimated: null,
       percent: 0,
@@ -125,7 +147,7 @@ export class ExportService implements OnModuleInit {
       createdAt: now,
       confirmedAt: confirmed ? now : null,
     });
-    // Race-safe: of concurrent requests for one account, the unique slot lets one insert through.
+    // Race-safe: of concurrent requests for one slot, the unique index lets one insert through.
     await this.store.request(row);
     if (confirmed) {
       await this.enqueueOrRelease(row);
@@ -171,10 +193,11 @@ export class ExportService implements OnModuleInit {
    * Whether the principal may request an export now, and if not why (the code `request()` would
    * refuse with) and from when. Asks the policy as `request()` does, so a host's policy is
    * followed; a lapsed export holding the slot is expired on the way, as a request would.
-   * @throws ExportUnauthenticatedException without a (valid) principal
+   * `kind: 'personal'` asks about a personal export of the principal's own data.
+   * @throws ExportUnauthenticatedException without a (valid) principal, ExportInvalidRequestException (unknown kind)
    */
-  eligibility(principal: ExportPrincipal | null | undefined): Promise<ExportEligibility> {
-    return this.accounts.eligibility(principal);
+  eligibility(principal: ExportPrincipal | null | undefined, kind: ExportKind | string = 'account'): Promise<ExportEligibility> {
+    return this.accounts.eligibility(principal, validateRequestKind({ kind }).kind);
   }
 
   /**
@@ -184,9 +207,8 @@ export class ExportService implements OnModuleInit {
    * @throws ExportUnauthenticatedException, ExportForbiddenException, ExportInvalidRequestException
    */
   async estimate(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportEstimate> {
-    this.assertPrincipal(principal);
-    const { format, filters } = validateRequestInput(input ?? {}, this.registry.getCategoryNames());
-    return this.estimator.estimate({ accountId: principal.accountId, userId: principal.userId }, format, filters);
+    const { subject, format, filters } = await resolveRequest(this.policy, this.registry, principal, input);
+    return this.estimator.estimate(subject, format, filters);
   }
 
   /**
@@ -203,18 +225,31 @@ export class ExportService implements OnModuleInit {
     return this.instantDownloads.open(principal, input);
   }
 
-  /** One export of the principal's account, with a fresh download link when it is ready. */
+  /**
+   * One export the principal may see, with a fresh download link when it is ready: an account
+   * export (owners and admins), or a personal export about them or that they asked for on a
+   * member's behalf. Another member's personal export does not exist for them (404).
+   */
   async get(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
-    this.assertPrincipal(principal);
+    assertMember(this.policy, principal);
     const row = await this.findOwned(principal, id);
     return this.exportDownloads.view(row);
   }
 
-  /** The account's exports, newest first. */
+  /**
+   * The exports the principal may see, newest first: their own personal exports (about them, or
+   * asked for by them on a member's behalf) and, for owners and admins, the account's exports.
+   */
   async list(principal: ExportPrincipal | null | undefined, limit = 50): Promise<ExportView[]> {
-    this.assertPrincipal(principal);
+    assertMember(this.policy, principal);
+    const { accountId, userId } = principal;
+    const where: FindOptionsWhere<DataExport>[] = [
+      { accountId, kind: 'personal', subjectUserId: userId },
+      { accountId, kind: 'personal', requestedBy: userId },
+    ];
+    if (canManage(this.policy, principal)) where.push({ accountId, kind: 'account' });
     const rows = await this.repo.find({
-      where: { accountId: principal.accountId },
+      where,
       order: { createdAt: 'DESC' },
       take: Math.min(Math.max(1, limit), 200),
     });
@@ -227,7 +262,7 @@ export class ExportService implements OnModuleInit {
    * `deleted`, `deletedAt` and `deletedBy`). Other states are left as they are.
    */
   async cancel(principal: ExportPrincipal | null | undefined, id: string): Promise<ExportView> {
-    this.assertPrincipal(principal);
+    assertMember(this.policy, principal);
     const row = await this.findOwned(principal, id);
     const now = this.clock.now();
     if (CANCELLABLE_STATUSES.includes(row.status)) {
@@ -271,10 +306,19 @@ export class ExportService implements OnModuleInit {
     assertPrincipal(this.policy, principal);
   }
 
-  /** @internal The stored row, scoped to the principal's account. */
+  /**
+   * @internal The stored row, if the principal may see it: of their account; an account export
+   * only for a principal that may manage exports (403 otherwise, as before personal exports); a
+   * personal one only for its member or whoever asked for it (404 for anyone else).
+   */
   async findOwned(who: ExportPrincipal, id: string): Promise<DataExport> {
     const row = isExportId(id) ? await this.repo.findOneBy({ id, accountId: who.accountId }) : null;
     if (!row) throw new ExportNotFoundException();
+    if (row.kind === 'personal') {
+      if (row.subjectUserId !== who.userId && row.requestedBy !== who.userId) throw new ExportNotFoundException();
+    } else {
+      this.assertPrincipal(who);
+    }
     return row;
   }
 

@@ -2,6 +2,8 @@ import { EXPORT_FORMATS, ExportFormat } from '../common/export-status.enum';
 import { ExportInvalidRequestException } from '../common/export.exception';
 import type { ExportFilters } from '../entities/data-export.entity';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
+import { EXPORT_KINDS, type ExportKind } from '../interfaces/export-principal.interface';
+import { fitsIdColumn } from './principal.util';
 
 /**
  * Checks a request's format, categories and dates, as every caller of `ExportService.request()`
@@ -34,6 +36,27 @@ export function validateRequestInput(input: RequestExportInput, valid: string[])
   if (until) filters.until = until.toISOString();
   if (input.includeDeleted === true) filters.includeDeleted = true;
   return { format: format as ExportFormat, filters };
+}
+
+/**
+ * The kind a request asks for (`account` by default) and, for a personal export, the member it
+ * names (`userId`, on their behalf), checked before any principal rule: a `userId` only goes with
+ * `kind: 'personal'` and must fit the id columns.
+ * @throws ExportInvalidRequestException
+ * @internal
+ */
+export function validateRequestKind(input: RequestExportInput): { kind: ExportKind; userId?: string } {
+  const kind = input.kind ?? 'account';
+  if (!EXPORT_KINDS.includes(kind as ExportKind)) {
+    throw new ExportInvalidRequestException(`kind must be ${EXPORT_KINDS.map((k) => `"${k}"`).join(' or ')}.`, { validKinds: [...EXPORT_KINDS] });
+  }
+  const userId = input.userId;
+  if (userId === undefined || userId === null) return { kind: kind as ExportKind };
+  if (kind !== 'personal') throw new ExportInvalidRequestException('"userId" goes with kind "personal": the member whose data to export.');
+  if (typeof userId !== 'string' || userId.length === 0 || !fitsIdColumn(userId)) {
+    throw new ExportInvalidRequestException('"userId" must be a user id (at most 191 characters).');
+  }
+  return { kind: 'personal', userId };
 }
 
 function parseDate(name: string, value: unknown): Date | undefined {

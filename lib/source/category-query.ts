@@ -1,6 +1,6 @@
 import type { DataSource, ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { ExportFilters } from '../entities/data-export.entity';
-import type { ColumnMetadata, EntityCategory } from '../metadata/export-category.interface';
+import type { ColumnMetadata, EntityCategory, ResolvedScope } from '../metadata/export-category.interface';
 import type { ExportSubject } from '../interfaces/export-principal.interface';
 
 const ALIAS = 'x';
@@ -49,20 +49,11 @@ export class CategoryQuery {
     };
     if (this.filters.includeDeleted) withDeleted(qb);
     const { scope, timestamp } = category;
-    if (scope.kind === 'column') {
-      qb.where(`${this.column(scope.column.databaseName)} = :__account`, { __account: this.subject.accountId });
-    } else if (scope.kind === 'relation') {
-      let from = ALIAS;
-      scope.path.forEach((segment, i) => {
-        qb.innerJoin(`${from}.${segment}`, `scope${i}`);
-        from = `scope${i}`;
-      });
-      qb.where(`${this.column(scope.column.databaseName, from)} = :__account`, {
-        __account: this.subject.accountId,
-      });
-    } else {
-      // A scope function may call where(); it runs first so our filters are added to it.
-      scope.fn(qb, { ...this.subject });
+    this.tie(qb, scope, 'scope', '__account', this.subject.accountId, true);
+    if (this.subject.kind === 'personal') {
+      // A personal export reads only personal categories: one without its tie reads nothing.
+      if (!category.personalTie) qb.andWhere('1 = 0');
+      else this.tie(qb, category.personalTie, 'personal', '__subject', this.subject.userId, false);
     }
     const driver = this.dataSource.driver;
     if (timestamp && this.filters.since) {
@@ -76,6 +67,37 @@ export class CategoryQuery {
       });
     }
     return qb;
+  }
+
+  /**
+   * Keeps the rows tied to `value` (the account by the scope, the member by `personal`): a
+   * column, a relation path joined under its own aliases, or the host's function. The scope comes
+   * first (a scope function may call where(), so it runs before any other condition); what a
+   * personal export adds is ANDed to it.
+   */
+  private tie(qb: SelectQueryBuilder<ObjectLiteral>, tie: ResolvedScope, prefix: string, param: string, value: string, first: boolean): void {
+    const where = (condition: string) => (first ? qb.where(condition, { [param]: value }) : qb.andWhere(condition, { [param]: value }));
+    if (tie.kind === 'column') {
+      where(`${this.column(tie.column.databaseName)} = :${param}`);
+    } else if (tie.kind === 'relation') {
+      let from = ALIAS;
+      tie.path.forEach((segment, i) => {
+        qb.innerJoin(`${from}.${segment}`, `${prefix}${i}`);
+        from = `${prefix}${i}`;
+      });
+      where(`${this.column(tie.column.databaseName, from)} = :${param}`);
+    } else {
+      // A function's conditions are one bracketed term: an OR of its own cannot reach past the
+      // conditions that follow (since, until, deleted rows, a personal export's member), and in a
+      // personal export its where() cannot drop the account's condition.
+      const kept = [...qb.expressionMap.wheres];
+      tie.fn(qb, { ...this.subject });
+      const now = qb.expressionMap.wheres;
+      const added = kept.every((clause, i) => now[i] === clause) ? now.slice(kept.length) : now;
+      if (added.length === 0) return;
+      const term = [{ type: 'simple' as const, condition: '1=1' }, { ...added[0], type: 'and' as const }, ...added.slice(1)];
+      qb.expressionMap.wheres = [...kept, { type: kept.length === 0 ? 'simple' : 'and', condition: term }];
+    }
   }
 
   /** `"alias"."column"`, escaped for the driver. */

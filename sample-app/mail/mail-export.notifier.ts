@@ -46,13 +46,19 @@ export class MailExportNotifier extends ExportNotifier {
     const counts = Object.entries(view.counts ?? {})
       .map(([category, n]) => `${categoryLabel(category)}: ${n.toLocaleString('en-US')}`)
       .join(' · ');
-    await this.send('ready', view, requester, `Your ${team} data export is ready`, [
+    // A personal export goes to the member it is about, also when an owner or admin asked for it.
+    const personal = view.kind === 'personal';
+    const askedBy = requester.requestedBy ? await this.dataSource.getRepository(Member).findOneBy({ id: requester.requestedBy }) : null;
+    await this.send('ready', view, requester, personal ? `Your personal data from ${team} is ready` : `Your ${team} data export is ready`, [
       `Hi ${name},`,
-      `Your export is ready to download${view.size !== null ? ` (${formatBytes(view.size)}, ZIP of NDJSON files)` : ''}.`,
+      askedBy ? `${askedBy.name} (${askedBy.role} of ${team}) asked for a copy of the data about you on your behalf.` : '',
+      `Your ${personal ? 'copy of the data about you' : 'export'} is ready to download${view.size !== null ? ` (${formatBytes(view.size)}, ZIP of NDJSON files)` : ''}.`,
       { link: url, label: 'Download your data' },
       `The link is valid for 24 hours${view.expiresAt ? `, until ${new Date(view.expiresAt).toUTCString()}` : ''}. After that the file is permanently deleted. While it is available, Settings → Data Export always has a fresh link.`,
       counts ? `What's inside: ${counts}.` : '',
-      'The archive contains your customers’ personal data. Store it somewhere safe, don’t share it publicly, and delete it when you no longer need it.',
+      personal
+        ? 'The archive holds personal data. Store it somewhere safe and delete it when you no longer need it.'
+        : 'The archive contains your customers’ personal data. Store it somewhere safe, don’t share it publicly, and delete it when you no longer need it.',
     ]);
   }
 

@@ -391,10 +391,12 @@
     const seq = (state.loads = (state.loads || 0) + 1);
     const [res, eligibility] = await Promise.all([api('GET', '/exports'), api('GET', '/exports/eligibility')]);
     if (seq !== state.loads) return;
-    if (!res.ok) {
+    // This page is the team's export: a member's own exports are on their Profile page.
+    if (!res.ok || !state.me.canExport) {
       renderHistory(null);
       renderCurrent(null);
     } else {
+      res.data = res.data.filter((v) => v.kind !== 'personal');
       renderHistory(res.data);
       const current = res.data.find((v) => ACTIVE.includes(v.status) || (v.status === 'completed' && v.downloadUrl));
       renderCurrent(current || null);

@@ -40,6 +40,7 @@ ${DEMO_BANNER}
   <nav>
     <a href="/settings/data-export">Settings → Data Export</a>
     <a href="/settings/billing">Billing</a>
+    <a href="/profile">Profile</a>
     <a href="/demo/outbox">Outbox</a>
     <a href="/demo/sign-in">Switch user</a>
   </nav>

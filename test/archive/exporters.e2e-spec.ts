@@ -119,7 +119,7 @@ describe.each(DATABASES)('custom exporters on %s', (db) => {
     expect(billing.map((r) => r.id)).toEqual([1, 2, 3].map((n) => `${TEAM_A}-inv-${n}`));
     for (const bytes of files.values()) expect(bytes.includes(CANARY)).toBe(false);
     // The exporter got the account's subject and no filters.
-    expect(ledger.calls.at(-1)).toEqual({ subject: { accountId: TEAM_A, userId: 'owner-a' }, filters: {} });
+    expect(ledger.calls.at(-1)).toEqual({ subject: { kind: 'account', accountId: TEAM_A, userId: 'owner-a', requestedBy: 'owner-a' }, filters: {} });
 
     const usage = parseNdjson(files.get('usage.ndjson')!);
     expect(usage).toHaveLength(40);

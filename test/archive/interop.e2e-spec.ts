@@ -76,7 +76,7 @@ describe('archives read by other readers (sqlite)', () => {
     }
     // The same export through a ZIP writer whose ZIP64 threshold is 1 byte: every size and
     // offset goes in ZIP64 fields and the ZIP64 end records are written, as past 4 GiB.
-    const subject = { accountId: TEAM_A, userId: 'user-a1' };
+    const subject = { kind: 'account' as const, accountId: TEAM_A, userId: 'user-a1', requestedBy: 'user-a1' };
     const source = new ExportSource(createEntitySource({ dataSource: t.dataSource, subject, filters: {}, batchSize: 7 }), subject, {});
     const registry = t.app.get(ExportRegistry);
     files.zip64 = join(dir, 'export64.zip');

@@ -101,7 +101,7 @@ describe('CSV records written by PostgreSQL', () => {
     const registry = t.app.get(ExportRegistry);
     plain = registry.getEntityCategory('plain')!;
     floaty = registry.getEntityCategory('floaty')!;
-    reader = new PostgresEntitySource({ dataSource: t.dataSource, subject: { accountId: ACCOUNT, userId: 'u-csv' }, filters: {}, batchSize: 16 });
+    reader = new PostgresEntitySource({ dataSource: t.dataSource, subject: { kind: 'account', accountId: ACCOUNT, userId: 'u-csv', requestedBy: 'u-csv' }, filters: {}, batchSize: 16 });
     await reader.open();
   });
   afterAll(async () => {
@@ -153,7 +153,7 @@ describe('CSV records written by PostgreSQL', () => {
       );
     // The other reader of this suite holds its transaction open.
     const before = await busy();
-    const bulk = new PostgresEntitySource({ dataSource: t.dataSource, subject: { accountId: 'acct-bulk', userId: 'u-csv' }, filters: {}, batchSize: 16 });
+    const bulk = new PostgresEntitySource({ dataSource: t.dataSource, subject: { kind: 'account', accountId: 'acct-bulk', userId: 'u-csv', requestedBy: 'u-csv' }, filters: {}, batchSize: 16 });
     await bulk.open();
     let failed = true;
     try {

@@ -202,7 +202,7 @@ describe('lines written by PostgreSQL', () => {
     filters: ExportFilters = {},
     accountId = ACCOUNT,
   ): Promise<{ database: string[]; copied?: string[]; serializer: string[]; rawKeys: string[] }> {
-    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId, userId: 'u-lines' }, filters, batchSize: 16 });
+    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId, userId: 'u-lines', kind: 'account', requestedBy: 'u-lines' }, filters, batchSize: 16 });
     await reader.open();
     try {
       const database: string[] = [];
@@ -290,7 +290,7 @@ describe('lines written by PostgreSQL', () => {
 
   /** NDJSON lines through COPY for one account. */
   async function copiedLines(accountId: string): Promise<string[]> {
-    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId, userId: 'u-lines' }, filters: {}, batchSize: 16 });
+    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId, userId: 'u-lines', kind: 'account', requestedBy: 'u-lines' }, filters: {}, batchSize: 16 });
     await reader.open();
     try {
       const source = reader.copyLines(typed);
@@ -318,7 +318,7 @@ describe('lines written by PostgreSQL', () => {
   });
 
   it.each(['typed', 'hybrid'])('stops a COPY halfway (%s): the statement is cancelled and the connection rolls back cleanly', async (name) => {
-    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId: 'acct-bulk', userId: 'u-lines' }, filters: {}, batchSize: 16 });
+    const reader = new PostgresEntitySource({ dataSource: chatham, subject: { accountId: 'acct-bulk', userId: 'u-lines', kind: 'account', requestedBy: 'u-lines' }, filters: {}, batchSize: 16 });
     await reader.open();
     let failed = true;
     try {

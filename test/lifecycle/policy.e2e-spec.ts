@@ -36,12 +36,15 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
 
   it('lets owners and admins manage exports; refuses agents (403) and anonymous callers (401)', async () => {
     expect(await refusalCode(t.service.request(agent()))).toBe('EXPORT_FORBIDDEN');
-    expect(await refusalCode(t.service.list(agent()))).toBe('EXPORT_FORBIDDEN');
+    // An agent lists only their own personal exports: none.
+    expect(await t.service.list(agent())).toEqual([]);
+    expect(await refusalCode(t.service.list(null))).toBe('EXPORT_UNAUTHENTICATED');
     expect(await refusalCode(t.service.request(null))).toBe('EXPORT_UNAUTHENTICATED');
     expect(await refusalCode(t.service.request({ accountId: '', userId: 'x', role: 'owner' }))).toBe('EXPORT_UNAUTHENTICATED');
     expect(await rows()).toEqual([]);
 
     const view = await t.service.request(admin());
+    expect(await t.service.list(agent())).toEqual([]);
     expect(await refusalCode(t.service.get(agent(), view.id))).toBe('EXPORT_FORBIDDEN');
     expect(await refusalCode(t.service.cancel(agent(), view.id))).toBe('EXPORT_FORBIDDEN');
     expect((await t.service.get(owner(), view.id)).id).toBe(view.id);

@@ -1,12 +1,28 @@
 import { ArrayMaxSize, ArrayNotEmpty, IsArray, IsBoolean, IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { EXPORT_FORMATS, ExportFormat } from '../../common/export-status.enum';
 import { ApiPropertyOptional } from '../swagger.util';
+import { EXPORT_KINDS, ExportKind } from '../../interfaces/export-principal.interface';
 
 /**
- * Body of `POST /exports`. Every field is optional: the default is every category, as ZIP.
+ * Body of `POST /exports`. Every field is optional: the default is every category of the account, as ZIP.
  * @publicApi
  */
 export class CreateExportDto {
+  @ApiPropertyOptional({
+    enum: EXPORT_KINDS,
+    default: 'account',
+    description: "'account': the whole account (owners and admins). 'personal': the data about one member: yourself (any role), or userId.",
+  })
+  @IsOptional()
+  @IsIn(EXPORT_KINDS)
+  kind?: ExportKind;
+
+  @ApiPropertyOptional({ maxLength: 191, description: "With kind 'personal': the member to export on behalf of (owners and admins)." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(191)
+  userId?: string;
+
   @ApiPropertyOptional({ enum: EXPORT_FORMATS, default: ExportFormat.Zip, description: 'Archive format.' })
   @IsOptional()
   @IsIn(EXPORT_FORMATS)
