@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { LoggerService } from '@nestjs/common';
 import * as yauzl from 'yauzl';
 import { ExportEvent, ExportPrincipal, ExportStatus } from 'nestjs-data-export';
 import { ZipStreamWriter } from '../../lib/archive/zip-stream.writer';
@@ -13,6 +12,7 @@ import { readZipEntries } from '../utils/zip';
 import { buildVerifyCli, firstLine, VerifyCli } from '../utils/verify-cli';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
+import { CapturingLogger } from '../utils/capturing-logger';
 
 const OWNER_A: ExportPrincipal = { userId: 'user-a1', accountId: TEAM_A, role: 'owner' };
 const KEY_ID = 'exports-test-1';
@@ -72,18 +72,6 @@ function headers(bytes: Buffer): Promise<Record<string, unknown>[]> {
       zip.on('error', reject);
     });
   });
-}
-
-/** Every line the app logs, at every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private add = (...args: unknown[]) => this.lines.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  log = this.add;
-  error = this.add;
-  warn = this.add;
-  debug = this.add;
-  verbose = this.add;
-  fatal = this.add;
 }
 
 /** Pieces of the signing key that must never leave the options: PEM lines, JWK `d`, raw bytes. */

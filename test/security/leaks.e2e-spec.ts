@@ -7,18 +7,7 @@ import { fakeAuth } from '../utils/fake-auth';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { OTHER_TENANT_CANARY, REDACTED_CANARY, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { DATABASES } from '../utils/databases';
-
-/** Every line the app logs, at every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private add = (...args: unknown[]) => this.lines.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  log = this.add;
-  error = this.add;
-  warn = this.add;
-  debug = this.add;
-  verbose = this.add;
-  fatal = this.add;
-}
+import { CapturingLogger } from '../utils/capturing-logger';
 
 /** A category whose mask fails on a planted value: the failure must not carry it anywhere. */
 @Exportable({ category: 'zz-notes', scope: 'teamId', order: 99 })
