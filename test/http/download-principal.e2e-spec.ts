@@ -1,5 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import { DataExport, DataExportDownload, ExportModuleOptions, ExportStatus } from 'nestjs-data-export';
 import { DATABASES } from '../utils/databases';
@@ -7,6 +5,8 @@ import { refusalCode } from '../utils/refusal';
 import { createTestApp, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
+import { binary } from '../utils/binary-body';
+import { jsonPrincipalAuth } from '../utils/fake-auth';
 
 const OWNER_A = { userId: 'owner-a', accountId: TEAM_A, role: 'owner' };
 const ADMIN_A = { userId: 'admin-a', accountId: TEAM_A, role: 'admin' };
@@ -14,21 +14,9 @@ const AGENT_A = { userId: 'agent-a', accountId: TEAM_A, role: 'agent' };
 const ADMIN_B = { userId: 'admin-b', accountId: TEAM_B, role: 'admin' };
 type Who = typeof OWNER_A;
 
-/** The host's sign-in (a session cookie in a real app): `x-user: <JSON principal>` becomes `req.user`. */
-function signIn(app: INestApplication): void {
-  app.use((req: Request & { user?: unknown }, _res: Response, next: NextFunction) => {
-    const header = req.headers['x-user'];
-    if (typeof header === 'string') req.user = JSON.parse(header);
-    next();
-  });
-}
+const signIn = jsonPrincipalAuth;
 const as = (who: Who) => JSON.stringify(who);
 
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void) {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}
 
 describe.each(DATABASES)('download links stay with their account on %s', (db) => {
   let t: TestApp;

@@ -13,6 +13,7 @@ import { readZip } from '../utils/zip';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
 import { insertBulkMessages } from '../fixtures/help-desk.seed';
+import { binary } from '../utils/binary-body';
 
 const HOUR = 3_600_000;
 
@@ -21,11 +22,6 @@ const AGENT_A = 'agent-a:team-a:agent';
 const OWNER_B = 'owner-b:team-b:owner';
 
 /** Reads a binary response body into a Buffer. */
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void) {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}
 
 describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
   let t: TestApp;

@@ -18,6 +18,7 @@ import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { expectedRows, HelpDeskSeed, OTHER_TENANT_CANARY, REDACTED_CANARY, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
 import { createTestApp, TEST_SECRET, TestApp } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';
+import { binary } from '../utils/binary-body';
 
 const OWNER_A = 'owner-a:team-a:owner';
 const ADMIN_A = 'admin-a:team-a:admin';
@@ -26,11 +27,6 @@ const AGENT_A = 'agent-a:team-a:agent';
 const CANARY = 'CANARY-INSTANT-0d1e';
 
 /** Reads a binary response body into a Buffer. */
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void) {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}
 
 /** Every file the app stored (none for an instant download). */
 const storedFiles = (t: TestApp) => readdirSync(t.storageDir, { recursive: true });

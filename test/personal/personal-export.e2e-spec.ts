@@ -1,5 +1,4 @@
-import { Inject, Injectable, INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Inject, Injectable } from '@nestjs/common';
 import request from 'supertest';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import {
@@ -22,6 +21,8 @@ import { createTestApp, TestApp, TestClock, waitForExport } from '../utils/test-
 import { readZip } from '../utils/zip';
 import { bootMessage } from '../utils/boot';
 import { canary, PERSONAL_ENTITIES, PERSONAL_EXPORTERS, seedPersonal, SignInExporter } from '../fixtures/personal.entities';
+import { binary } from '../utils/binary-body';
+import { jsonPrincipalAuth } from '../utils/fake-auth';
 
 const HOUR = 3_600_000;
 const TEAM_A = 'team-a';
@@ -76,20 +77,9 @@ class RecipientNotifier extends ExportNotifier {
   }
 }
 
-function signIn(app: INestApplication): void {
-  app.use((req: Request & { user?: unknown }, _res: Response, next: NextFunction) => {
-    const header = req.headers['x-user'];
-    if (typeof header === 'string') req.user = JSON.parse(header);
-    next();
-  });
-}
+const signIn = jsonPrincipalAuth;
 const as = (who: Who) => JSON.stringify(who);
 
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void) {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}
 
 describe.each(DATABASES)('personal exports on %s', (db) => {
   let t: TestApp;

@@ -27,6 +27,7 @@ import { S3TestServer, startS3Server } from '../utils/s3-server';
 import { createTestApp, deleteRedisKeys, downloadArchive, TEST_SECRET, TestApp, TestClock, testRedisPrefix, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
 import { recordFault } from '../faults/fault-matrix';
+import { binary } from '../utils/binary-body';
 
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
@@ -34,11 +35,6 @@ const OWNER_A = 'owner-a:team-a:owner';
 const owner = (accountId: string) => ({ userId: `owner-${accountId}`, accountId, role: 'owner' });
 
 /** Reads a binary response body into a Buffer. */
-function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => void) {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -15,3 +15,12 @@ export function fakeAuth(app: INestApplication): void {
     next();
   });
 }
+
+/** A host's sign-in whose header is the whole principal as JSON: `x-user: {"userId":…}` becomes `req.user`. */
+export function jsonPrincipalAuth(app: INestApplication): void {
+  app.use((req: Request & { user?: unknown }, _res: Response, next: NextFunction) => {
+    const header = req.headers['x-user'];
+    if (typeof header === 'string') req.user = JSON.parse(header);
+    next();
+  });
+}
