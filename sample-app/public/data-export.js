@@ -20,24 +20,7 @@
   const state = { me: null, categories: [], current: null, eligibility: null, source: null, countdown: null, rulesTimer: null, noticeUntil: null, events: 0 };
 
   // ---------- helpers ----------
-  async function api(method, path, body) {
-    const res = await fetch(path, {
-      method,
-      headers: body ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
-      body: body ? JSON.stringify(body) : undefined,
-      credentials: 'same-origin',
-    });
-    let data = null;
-    try {
-      data = await res.json();
-    } catch (e) {
-      data = null;
-    }
-    if (res.status === 401) {
-      location.href = '/demo/sign-in';
-    }
-    return { ok: res.ok, status: res.status, data };
-  }
+  const api = window.sampleApi;
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {

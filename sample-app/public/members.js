@@ -10,22 +10,7 @@
   if (!page) return;
   const me = page.getAttribute('data-user-id');
 
-  async function api(method, path, body) {
-    const res = await fetch(path, {
-      method,
-      headers: body ? { 'Content-Type': 'application/json', Accept: 'application/json' } : { Accept: 'application/json' },
-      body: body ? JSON.stringify(body) : undefined,
-      credentials: 'same-origin',
-    });
-    let data = null;
-    try {
-      data = await res.json();
-    } catch (e) {
-      data = null;
-    }
-    if (res.status === 401) location.href = '/demo/sign-in';
-    return { ok: res.ok, status: res.status, data };
-  }
+  const api = window.sampleApi;
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 

@@ -50,7 +50,7 @@ export class MembersController {
   </div>
   <p class="hint">We also email you the link when the file is ready${this.settings.confirm ? ', after you confirm the request from the email we send' : ''}. The link works for 24 hours.</p>
 </section>
-<script src="/assets/members.js"></script>`;
+<script src="/assets/api.js"></script><script src="/assets/members.js"></script>`;
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(layout('Profile', body, u));
   }
@@ -86,7 +86,7 @@ export class MembersController {
     </tbody>
   </table>
 </section>
-${manages ? '<script src="/assets/members.js"></script>' : ''}`;
+${manages ? '<script src="/assets/api.js"></script><script src="/assets/members.js"></script>' : ''}`;
     res.setHeader('Cache-Control', 'no-store');
     res.type('html').send(layout('Team members', body, u));
   }
