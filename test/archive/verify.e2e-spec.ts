@@ -266,7 +266,7 @@ describe.each(DATABASES)('verify on %s', (db) => {
     const blank = (data: Buffer) => JSON.parse(data.toString('utf8'), (key, value) => (key === 'exportId' || key === 'exportedAt' ? '' : value));
     const manifestA = blank(a.find((e) => e.name === 'manifest.json')!.data);
     expect(manifestA).toEqual(blank(b.find((e) => e.name === 'manifest.json')!.data));
-    expect(Object.keys(manifestA)).toEqual(['exportVersion', 'exportId', 'accountId', 'requestedBy', 'exportedAt', 'format', 'filters', 'categories', 'files', 'summary', 'notIncluded', 'signature']);
+    expect(Object.keys(manifestA)).toEqual(['exportVersion', 'exportId', 'accountId', 'kind', 'requestedBy', 'exportedAt', 'format', 'filters', 'categories', 'files', 'summary', 'notIncluded', 'signature']);
     // Every byte before the manifest (headers and data of the other entries) is the same, and
     // the central directory differs only in the manifest's and its signature's checksum and size.
     const [ha, hb] = [await headers(first.bytes), await headers(second.bytes)];
