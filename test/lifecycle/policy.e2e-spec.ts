@@ -125,7 +125,7 @@ describe.each(DATABASES)('ExportPolicy on %s', (db) => {
     expect(unknown.message).toMatch(/Unknown categories: "invoices"/);
     expect(await refusalCode(t.service.request(owner(), { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' }))).toBe('EXPORT_INVALID_REQUEST');
     expect(await refusalCode(t.service.request(owner(), { since: 'yesterday' }))).toBe('EXPORT_INVALID_REQUEST');
-    expect(await refusalCode(t.service.request(owner(), { format: 'csv' as never }))).toBe('EXPORT_INVALID_REQUEST');
+    expect(await refusalCode(t.service.request(owner(), { format: 'xml' as never }))).toBe('EXPORT_INVALID_REQUEST');
     expect(await rows()).toEqual([]);
   });
 });
