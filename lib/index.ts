@@ -23,10 +23,13 @@ export type { ExportCategory, ExportFieldInfo } from './metadata/export-category
 
 export { DataExport, DATA_EXPORT_ENTITIES } from './entities/data-export.entity';
 export { DataExportDownload } from './entities/data-export-download.entity';
+export { DataExportEvent } from './entities/data-export-event.entity';
+export type { ExportAuditType } from './entities/data-export-event.entity';
 export type { ExportFilters } from './entities/data-export.entity';
 export { CreateDataExports1764000000000 } from './migrations/1764000000000-create-data-exports';
 export { AddExportDownloadsAndDeletion1766000000000 } from './migrations/1766000000000-add-export-downloads-and-deletion';
 export { AddPersonalExports1768000000000 } from './migrations/1768000000000-add-personal-exports';
+export { AddExportEvents1770000000000 } from './migrations/1770000000000-add-export-events';
 export { DATA_EXPORT_MIGRATIONS } from './migrations/data-export.migrations';
 export { ExportStatus, ExportFormat, EXPORT_FORMATS } from './common/export-status.enum';
 
