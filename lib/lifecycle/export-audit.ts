@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource, LessThan, Repository } from 'typeorm';
 import { ExportClock } from '../common/export.clock';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
@@ -60,7 +60,7 @@ export class ExportAudit {
         : target;
       if (!row) return;
       await this.repo.insert({
-        id: randomUUID(),
+        id: timeOrderedId(),
         at: this.clock.now(),
         type: note.type ?? type,
         exportId: row.id,
@@ -82,6 +82,36 @@ export class ExportAudit {
     const result = await this.repo.delete({ at: LessThan(before) });
     return result.affected ?? 0;
   }
+}
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A UUID (version 7) that sorts in the order this process wrote its records: the wall-clock
+ * millisecond, then a counter within it. The trail orders by `at`, then by `id`, so records of
+ * one instant (a frozen test clock, one fast run) read in the order they happened.
+ * @internal
+ */
+export function timeOrderedId(): string {
+  const ms = Math.max(Date.now(), lastMs);
+  if (ms === lastMs) counter++;
+  else counter = 0;
+  if (counter > 0xfff) return timeOrderedIdNextMs();
+  lastMs = ms;
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8] & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function timeOrderedIdNextMs(): string {
+  lastMs++;
+  counter = -1;
+  return timeOrderedId();
 }
 
 function fit(value: unknown, max: number): string | null {
