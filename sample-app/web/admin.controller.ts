@@ -22,14 +22,14 @@ const EVENT_LABELS: Record<string, string> = {
   'admin.cancelled': 'Cancelled by support',
 };
 
-/** The support agent's card on the sign-in page. */
+/** The support agent's card on the sign-in page (staff, not one of the seeded team members: `data-staff-email`). */
 export function supportCard(): string {
   return `
   <h2>${esc(SUPPORT_USER.teamName)}</h2>
   <div class="users">
     <form method="post" action="/demo/sign-in" class="user">
       <input type="hidden" name="userId" value="${esc(SUPPORT_USER.id)}">
-      <button type="submit" data-user-email="${esc(SUPPORT_USER.email)}" data-role="support">
+      <button type="submit" data-staff-email="${esc(SUPPORT_USER.email)}" data-role="support">
         <span class="avatar">SR</span>
         <span class="user-main"><strong>${esc(SUPPORT_USER.name)}</strong><span class="muted">${esc(SUPPORT_USER.email)}</span></span>
         <span class="role role-support">support</span>

@@ -51,7 +51,7 @@ describe('help-desk sample: the support agent\'s admin page', () => {
 
   it('support sees the exports of two teams with their history, and force-expires one', async () => {
     await page.goto(`${sample.url}/demo/sign-in`);
-    await page.click(`button[data-user-email="${SUPPORT_USER.email}"]`);
+    await page.click(`button[data-staff-email="${SUPPORT_USER.email}"]`);
     await page.waitForURL('**/admin/exports');
     expect(await page.locator('nav a[href="/admin/exports"]').count()).toBe(1);
     const teams = Object.keys(ids);
