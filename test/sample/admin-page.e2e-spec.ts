@@ -81,4 +81,27 @@ describe('help-desk sample: the support agent\'s admin page', () => {
     expect(row).toMatchObject({ status: ExportStatus.Expired, deletedBy: SUPPORT_USER.id, storageKey: null });
     await harness.shot(page, 'sample-admin-exports.png');
   });
+
+  // Bull Board is a dev dependency; where it is not installed, the sample runs without it.
+  const boardInstalled = (() => {
+    try {
+      require.resolve('@bull-board/express');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  (boardInstalled ? it : it.skip)('Bull Board loads at /admin/queues for support, and is refused to a team member', async () => {
+    const board = await page.goto(`${sample.url}/admin/queues`);
+    expect(board?.status()).toBe(200);
+    await page.waitForFunction(() => /export/i.test((globalThis as any).document.body.innerText), undefined, { timeout: 20_000 });
+    const member = await context.browser()!.newContext();
+    const owner = sample.users.find((u) => u.role === 'owner')!;
+    const other = await member.newPage();
+    await other.goto(`${sample.url}/demo/sign-in`);
+    await other.click(`button[data-user-email="${owner.email}"]`);
+    await other.waitForURL('**/settings/data-export');
+    expect((await other.goto(`${sample.url}/admin/queues`))?.status()).toBe(403);
+    await member.close();
+  });
 });
