@@ -3,7 +3,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /**
  * What an audit record says happened to an export. Lifecycle: `requested`, `confirmed`,
  * `started`, `completed`, `failed`, `requeued`, `downloaded`, `deleted` (a member deleted a
- * completed export early), `expired`, `cancelled`. Operator actions (`ExportAdminService`):
+ * completed export early), `expired`, `cancelled`, `instant-downloaded` (an instant download
+ * started: its `exportId` is the archive's manifest id, with no `data_exports` row). Operator actions (`ExportAdminService`):
  * `admin.force-expired`, `admin.retried`, `admin.cancelled`, `admin.requested`.
  * @publicApi
  */
@@ -18,6 +19,7 @@ export type ExportAuditType =
   | 'deleted'
   | 'expired'
   | 'cancelled'
+  | 'instant-downloaded'
   | 'admin.force-expired'
   | 'admin.retried'
   | 'admin.cancelled'

@@ -304,3 +304,22 @@ describe.each(DATABASES)('ExportAdminService and the audit trail on %s', (db) =>
     expect((await t.dataSource.getRepository(DataExportEvent).find()).every((e) => e.type === 'expired')).toBe(true);
   });
 });
+
+describe.each(DATABASES)('the audit trail of an instant download on %s', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, exportOptions: { instant: { maxRows: 500 } } });
+    await seedHelpDesk(t.dataSource, 2);
+  });
+  afterAll(() => t?.close());
+
+  it('records who started it, with no export row and no file', async () => {
+    const download = await t.service.instant(owner(TEAM_A), { format: 'json' });
+    for await (const _ of download.stream) void _;
+    const trail = await t.app.get(ExportAdminService).history({ accountId: TEAM_A });
+    expect(trail).toEqual([
+      { at: expect.any(String), type: 'instant-downloaded', actor: `owner-${TEAM_A}`, exportId: expect.stringMatching(/^[0-9a-f-]{36}$/), accountId: TEAM_A, detail: { format: 'json', rows: download.estimate.rows } },
+    ]);
+    expect(await t.dataSource.getRepository(DataExport).count()).toBe(0);
+  });
+});
