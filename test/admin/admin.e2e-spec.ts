@@ -305,10 +305,11 @@ describe.each(DATABASES)('ExportAdminService and the audit trail on %s', (db) =>
   });
 });
 
-describe.each(DATABASES)('the audit trail of an instant download on %s', (db) => {
+describe.each(DATABASES)('the audit trail of an instant download, and a trail that cannot be written, on %s', (db) => {
   let t: TestApp;
+  const logger = new CapturingLogger();
   beforeAll(async () => {
-    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, exportOptions: { instant: { maxRows: 500 } } });
+    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, logger, exportOptions: { instant: { maxRows: 500 } } });
     await seedHelpDesk(t.dataSource, 2);
   });
   afterAll(() => t?.close());
@@ -321,5 +322,15 @@ describe.each(DATABASES)('the audit trail of an instant download on %s', (db) =>
       { at: expect.any(String), type: 'instant-downloaded', actor: `owner-${TEAM_A}`, exportId: expect.stringMatching(/^[0-9a-f-]{36}$/), accountId: TEAM_A, detail: { format: 'json', rows: download.estimate.rows } },
     ]);
     expect(await t.dataSource.getRepository(DataExport).count()).toBe(0);
+  });
+
+  it('logs an audit record it cannot write, and the export goes on', async () => {
+    await t.dataSource.query('DROP TABLE data_export_events');
+    const view = await t.service.request(owner(TEAM_B));
+    const done = await waitForExport(t.dataSource, view.id);
+    expect(done.status).toBe(ExportStatus.Completed);
+    const lines = logger.lines.filter((l) => l.includes('not written'));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.join('\n')).toContain(`Audit record "completed" of export ${view.id} not written`);
   });
 });
