@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { DataExport, ExportService, ExportStatus } from 'nestjs-data-export';
+import { DataExport, ExportAdminService, ExportService, ExportStatus } from 'nestjs-data-export';
 import type { SampleApp } from '../../sample-app/create-sample-app';
 import { SUPPORT_USER } from '../../sample-app/web/demo-auth';
 import { expectNoCodes, pageWidth, setupSampleBrowser } from '../utils/sample-browser';
@@ -24,11 +24,16 @@ describe('help-desk sample: the support agent\'s admin page', () => {
     sample = await harness.boot('admin', { tickets: 300 });
     ({ context, page } = await harness.newPage());
     const service = sample.app.get(ExportService);
+    const admin = sample.app.get(ExportAdminService);
     const owners = sample.users.filter((u) => u.role === 'owner');
     expect(new Set(owners.map((o) => o.teamId)).size).toBeGreaterThanOrEqual(2);
     for (const owner of owners.slice(0, 2)) {
       const view = await service.request({ userId: owner.id, accountId: owner.teamId, role: 'owner', email: owner.email });
       expect((await waitForExport(sample.dataSource, view.id)).status).toBe(ExportStatus.Completed);
+      // The trail records the completion just after the status changes.
+      for (let i = 0; i < 100 && !(await admin.history({ exportId: view.id })).some((h) => h.type === 'completed'); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       ids[owner.teamId] = view.id;
     }
   });
