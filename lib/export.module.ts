@@ -39,6 +39,8 @@ import { ExportLinkSigner } from './crypto/export-link.signer';
 import { ExportEvents } from './lifecycle/export-events';
 import { ExportSweeper } from './queue/export.sweeper';
 import { ExportStore } from './lifecycle/export.store';
+import { ExportAudit } from './lifecycle/export-audit';
+import { ExportAdminService } from './admin/export-admin.service';
 import { InvalidExportOptionsError } from './common/export.error';
 import { ExportMessages } from './common/export.messages';
 
@@ -114,9 +116,11 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportSweeper,
       ArchiveStore,
       ExportStore,
+      ExportAudit,
       ExportDownloads,
       ExportAccountState,
       ExportService,
+      ExportAdminService,
       ExportEstimator,
       ExportInstant,
       InstantDownloadLimiter,
@@ -132,7 +136,7 @@ export class ExportModule extends ConfigurableModuleClass {
       controllers: extras.http ? [loadHttpController(extras.path)] : [],
       providers,
       // The resolved options too: a host's subclass of `ExportController` is built from them.
-      exports: [ExportService, ExportRegistry, ExportStorage, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper, optionsModule],
+      exports: [ExportService, ExportAdminService, ExportRegistry, ExportStorage, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper, optionsModule],
     };
   }
 }

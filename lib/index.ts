@@ -1,7 +1,7 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
 export { EXPORT_QUEUE, EXPORT_FORMAT_VERSION } from './common/export.constants';
-export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions, ExportCsvOptions, ExportInstantOptions } from './options/export-module-options.interface';
+export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions, ExportCsvOptions, ExportInstantOptions, ExportAuditOptions } from './options/export-module-options.interface';
 export type { ExportAbout, ExportNotIncluded } from './interfaces/export-about.interface';
 export type { ExportModuleAsyncOptions } from './export.module-definition';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';
@@ -23,14 +23,19 @@ export type { ExportCategory, ExportFieldInfo } from './metadata/export-category
 
 export { DataExport, DATA_EXPORT_ENTITIES } from './entities/data-export.entity';
 export { DataExportDownload } from './entities/data-export-download.entity';
+export { DataExportEvent } from './entities/data-export-event.entity';
+export type { ExportAuditType } from './entities/data-export-event.entity';
 export type { ExportFilters } from './entities/data-export.entity';
 export { CreateDataExports1764000000000 } from './migrations/1764000000000-create-data-exports';
 export { AddExportDownloadsAndDeletion1766000000000 } from './migrations/1766000000000-add-export-downloads-and-deletion';
 export { AddPersonalExports1768000000000 } from './migrations/1768000000000-add-personal-exports';
+export { AddExportEvents1770000000000 } from './migrations/1770000000000-add-export-events';
 export { DATA_EXPORT_MIGRATIONS } from './migrations/data-export.migrations';
 export { ExportStatus, ExportFormat, EXPORT_FORMATS } from './common/export-status.enum';
 
 export { ExportService } from './service/export.service';
+export { ExportAdminService } from './admin/export-admin.service';
+export type { ExportActor, ExportAdminListQuery, ExportAdminItem, ExportAdminPage, ExportAdminRequestInput, ExportAuditRecord } from './admin/export-admin.interface';
 export type { ExportDownload, ExportDownloadInfo, ExportDownloadContext, ExportRangeChooser } from './service/export-downloads';
 export type { ExportEligibility, ExportIneligibleReason } from './interfaces/export-eligibility.interface';
 export type { ExportEstimate, ExportCategoryEstimate } from './interfaces/export-estimate.interface';

@@ -12,6 +12,7 @@ import { SampleAppModule } from './sample.module';
 import type { SampleSettings } from './sample.settings';
 import { DemoUser, demoUsers, seedHelpDesk, SeedSummary } from './seed/seed';
 import { demoAuthMiddleware } from './web/demo-auth';
+import { mountQueueBoard } from './web/queue-board';
 import { PUBLIC_DIR } from './web/demo.controller';
 
 /** The repository root: `var/` lives there whatever the working directory. */
@@ -110,6 +111,7 @@ export async function createSampleApp(options: CreateSampleAppOptions): Promise<
   });
   const dataSource = app.get(DataSource);
   app.use(demoAuthMiddleware(dataSource));
+  mountQueueBoard(app);
   app.useStaticAssets(PUBLIC_DIR, { prefix: '/assets/', index: false });
   try {
     await app.init();

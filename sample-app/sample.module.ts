@@ -10,6 +10,7 @@ import { exportSecret, SAMPLE_SETTINGS, SampleSettings } from './sample.settings
 import { DemoController } from './web/demo.controller';
 import { BillingController } from './web/billing.controller';
 import { MembersController } from './web/members.controller';
+import { AdminController } from './web/admin.controller';
 import { SampleExportPolicy } from './policy/sample-export.policy';
 
 /** The outbox and the settings, visible to every module (the notifier lives inside ExportModule). */
@@ -91,7 +92,7 @@ export class SampleAppModule {
         }),
       ],
       providers: [DemoPaymentProvider, BillingExporter],
-      controllers: settings.http ? [DemoController, BillingController, MembersController] : [],
+      controllers: settings.http ? [DemoController, BillingController, MembersController, AdminController] : [],
     };
   }
 }

@@ -15,6 +15,8 @@ export const ExportMessages = {
     `ExportModule option "${name}" must be true or false; got ${describe(value)}. Parse environment variables before passing them (e.g. process.env.X === 'true').`,
   badDuration: (name: string, value: unknown) =>
     `ExportModule option "${name}" is not a valid duration: ${describe(value)}. Use milliseconds (a positive number) or a string such as '90s', '30m', '24h' or '7d'.`,
+  badAuditOption: (value: unknown) =>
+    `ExportModule option "audit" must be false (no audit trail) or { retention?: duration }; got ${describe(value)}.`,
   unknownStorage: (value: unknown) =>
     `ExportModule option "storage" is not an ExportStorage: ${describe(value)}. Pass an instance of LocalDiskStorage or of a class extending ExportStorage.`,
   badRedis: () =>

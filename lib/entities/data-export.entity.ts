@@ -1,6 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import { DataExportDownload } from './data-export-download.entity';
+import { DataExportEvent } from './data-export-event.entity';
 import type { ExportKind } from '../interfaces/export-principal.interface';
 
 /** Filters an export was requested with. @publicApi */
@@ -139,4 +140,4 @@ export class DataExport {
  * Entities to add to the host's DataSource.
  * @publicApi
  */
-export const DATA_EXPORT_ENTITIES = [DataExport, DataExportDownload];
+export const DATA_EXPORT_ENTITIES = [DataExport, DataExportDownload, DataExportEvent];

@@ -225,7 +225,7 @@ export class ExportController {
   protected async download(req: Request, res: Response, id: string, token: unknown, headOnly: boolean): Promise<void> {
     await this.beforeRoute('download', req);
     // The service checks the principal (another account's is refused, even with the link).
-    const context = { principal: this.principal(req), ip: req.ip ?? null };
+    const context = { principal: this.principal(req), ip: req.ip ?? null, userAgent: req.headers?.['user-agent'] ?? null };
     // The range is chosen once the archive is known: a stale If-Range sends the whole file.
     const choose: ExportRangeChooser = (archive) => {
       const ifRange = req.headers['if-range'];

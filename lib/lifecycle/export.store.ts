@@ -5,6 +5,7 @@ import { ExportStatus } from '../common/export-status.enum';
 import { ExportAlreadyActiveException } from '../common/export.exception';
 import { EXPORT_DATA_SOURCE } from '../common/export.internal-constants';
 import { ExportEvents } from './export-events';
+import { ExportAudit, ExportAuditNote } from './export-audit';
 import { isDeadlock, isUniqueViolation } from '../common/driver-errors.util';
 
 /** Runs of a transition the database aborted to break a deadlock. */
@@ -42,8 +43,9 @@ export type ExportFence = FindOptionsWhere<DataExport>;
  * here: a conditional update (`… WHERE id = ? AND status IN (…)`, narrowed by a run's fence), so
  * two actors (a cancel and the worker, two sweepers) never both apply theirs; the transitions
  * that end an export free the account's slot in the same update; and each emits its status
- * event when it applied. The service, the downloads, the processor and the sweeper call it, and
- * none of them writes a status or `activeSlot` itself.
+ * event and appends its audit record (`data_export_events`) when it applied. The service, the
+ * downloads, the processor, the sweeper and the admin service call it, and none of them writes
+ * a status or `activeSlot` itself.
  * @internal
  */
 @Injectable()
@@ -51,6 +53,7 @@ export class ExportStore {
   constructor(
     @Inject(EXPORT_DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly events: ExportEvents,
+    private readonly audit: ExportAudit,
   ) {}
 
   /** The repository, for reads. */
@@ -64,7 +67,7 @@ export class ExportStore {
    * the database lets exactly one in.
    * @throws ExportAlreadyActiveException
    */
-  async request(row: DataExport): Promise<void> {
+  async request(row: DataExport, note: ExportAuditNote = {}): Promise<void> {
     try {
       await this.repo.insert(row);
     } catch (err) {
@@ -73,16 +76,25 @@ export class ExportStore {
       throw new ExportAlreadyActiveException(active?.id ?? null);
     }
     this.events.emit('status', row);
+    await this.audit.record('requested', row, {
+      actor: row.requestedBy,
+      ...note,
+      detail: { kind: row.kind, format: row.format, ...(row.subjectUserId ? { subjectUserId: row.subjectUserId } : {}), ...note.detail },
+    });
   }
 
-  /** pending → confirmed. */
-  confirm(row: DataExport, at: Date): Promise<boolean> {
-    return this.move(row, [ExportStatus.Pending], { status: ExportStatus.Confirmed, confirmedAt: at });
+  /** pending → confirmed (by the requester, who holds the confirmation link). */
+  async confirm(row: DataExport, at: Date): Promise<boolean> {
+    if (!(await this.move(row, [ExportStatus.Pending], { status: ExportStatus.Confirmed, confirmedAt: at }))) return false;
+    await this.audit.record('confirmed', row, { actor: row.requestedBy });
+    return true;
   }
 
   /** A confirmation link that expired: pending → expired, slot freed (no event: nothing was read). */
   async expireUnconfirmed(id: string): Promise<boolean> {
-    return this.apply(id, [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null });
+    if (!(await this.apply(id, [ExportStatus.Pending], { status: ExportStatus.Expired, activeSlot: null }))) return false;
+    await this.audit.record('expired', id, { detail: { reason: 'unconfirmed' } });
+    return true;
   }
 
   /** A job that could not be queued: failed, slot freed. */
@@ -90,11 +102,14 @@ export class ExportStore {
     const set = { status: ExportStatus.Failed, activeSlot: null, error };
     await this.repo.update({ id: row.id }, set);
     this.events.emit('status', { ...row, ...set });
+    await this.audit.record('failed', row, { detail: { reason: error } });
   }
 
   /** A run starts: confirmed (or a run's processing) → processing, under the run's own key. No event: the caller reads the row. */
-  start(id: string, set: Partial<DataExport>): Promise<boolean> {
-    return this.apply(id, [ExportStatus.Confirmed, ExportStatus.Processing], { ...set, status: ExportStatus.Processing });
+  async start(id: string, set: Partial<DataExport>): Promise<boolean> {
+    if (!(await this.apply(id, [ExportStatus.Confirmed, ExportStatus.Processing], { ...set, status: ExportStatus.Processing }))) return false;
+    await this.audit.record('started', id, { detail: set.attempts !== undefined ? { attempt: set.attempts } : undefined });
+    return true;
   }
 
   /** A run's progress and heartbeat; `false` once the export left `processing` or another run fenced this one out. */
@@ -108,15 +123,17 @@ export class ExportStore {
   }
 
   /** processing → completed, under the run's fence. No event: the caller reads the row and emits it. */
-  complete(id: string, fence: ExportFence, set: Partial<DataExport>): Promise<boolean> {
-    return this.apply(id, [ExportStatus.Processing], { ...set, status: ExportStatus.Completed }, fence);
+  async complete(id: string, fence: ExportFence, set: Partial<DataExport>): Promise<boolean> {
+    if (!(await this.apply(id, [ExportStatus.Processing], { ...set, status: ExportStatus.Completed }, fence))) return false;
+    await this.audit.record('completed', id, { detail: { size: set.size ?? undefined, sha256: set.sha256 ?? undefined } });
+    return true;
   }
 
   /**
    * A run (or a dead run the sweeper settles) ended without a result: back to `confirmed` to be
    * tried again, or `failed` with the slot freed. Applies only under `fence`, from `from`.
    */
-  endRun(
+  async endRun(
     row: DataExport,
     from: readonly ExportStatus[],
     fence: ExportFence,
@@ -125,22 +142,50 @@ export class ExportStore {
     const set: Partial<DataExport> = outcome.retry
       ? { ...outcome.set, status: ExportStatus.Confirmed }
       : { currentCategory: null, ...outcome.set, status: ExportStatus.Failed, activeSlot: null };
-    return this.move(row, from, set, fence);
+    if (!(await this.move(row, from, set, fence))) return false;
+    await this.audit.record(outcome.retry ? 'requeued' : 'failed', row, { detail: { reason: set.error ?? undefined } });
+    return true;
+  }
+
+  /**
+   * failed → confirmed, holding `slot` again, its runs counted afresh (an operator's retry). The
+   * unique slot refuses it while the slot has another active export.
+   * @throws ExportAlreadyActiveException
+   */
+  async retry(row: DataExport, slot: string, note: ExportAuditNote): Promise<boolean> {
+    const set: Partial<DataExport> = { status: ExportStatus.Confirmed, activeSlot: slot, attempts: 0, error: null, heartbeatAt: null, currentCategory: null, rowsDone: 0, percent: 0 };
+    try {
+      if (!(await this.move(row, [ExportStatus.Failed], set))) return false;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const active = await this.repo.findOne({ where: { activeSlot: slot }, select: { id: true } });
+      throw new ExportAlreadyActiveException(active?.id ?? null);
+    }
+    await this.audit.record('admin.retried', row, note);
+    return true;
   }
 
   /** pending, confirmed or processing → cancelled, slot freed (a running job stops at its next batch). */
-  cancel(row: DataExport): Promise<boolean> {
-    return this.apply(row.id, CANCELLABLE_STATUSES, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null });
+  async cancel(row: DataExport, note: ExportAuditNote = {}): Promise<boolean> {
+    if (!(await this.apply(row.id, CANCELLABLE_STATUSES, { status: ExportStatus.Cancelled, activeSlot: null, completedAt: null }))) return false;
+    await this.audit.record('cancelled', row, note);
+    return true;
   }
 
   /** A completed export deleted early by `by`: expired with its deletion recorded, slot freed (no event: the caller reads the row). */
-  deleteEarly(row: DataExport, by: string, at: Date): Promise<boolean> {
-    return this.apply(row.id, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null, expiresAt: at, deletedAt: at, deletedBy: by });
+  async deleteEarly(row: DataExport, by: string, at: Date, note: ExportAuditNote = {}): Promise<boolean> {
+    if (!(await this.apply(row.id, [ExportStatus.Completed], { status: ExportStatus.Expired, activeSlot: null, expiresAt: at, deletedAt: at, deletedBy: by }))) {
+      return false;
+    }
+    await this.audit.record('deleted', row, { actor: by, ...note });
+    return true;
   }
 
   /** A completed export whose window ended, or a pending one whose link lapsed: expired, slot freed. */
-  expire(row: DataExport, from: readonly ExportStatus[] = [row.status]): Promise<boolean> {
-    return this.move(row, from, { status: ExportStatus.Expired, activeSlot: null });
+  async expire(row: DataExport, from: readonly ExportStatus[] = [row.status]): Promise<boolean> {
+    if (!(await this.move(row, from, { status: ExportStatus.Expired, activeSlot: null }))) return false;
+    await this.audit.record('expired', row, { detail: { reason: row.status === ExportStatus.Pending ? 'unconfirmed' : 'window-ended' } });
+    return true;
   }
 
   /**
@@ -153,6 +198,7 @@ export class ExportStore {
     }
     const row = await this.repo.findOneBy({ id });
     if (row) this.events.emit('status', row);
+    await this.audit.record('expired', row ?? id, { detail: { reason: 'archive-missing' } });
     return true;
   }
 

@@ -6,6 +6,7 @@ import { ExportMessages } from '../common/export.messages';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
 import { validateAbout } from '../options/export-about.util';
 import { DataExportDownload } from '../entities/data-export-download.entity';
+import { DataExportEvent } from '../entities/data-export-event.entity';
 import type { ExportNotIncluded } from '../interfaces/export-about.interface';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportMetadataAccessor } from './export-metadata.accessor';
@@ -83,7 +84,7 @@ export class ExportExplorer implements OnModuleInit {
   private coverage(planned: PlannedCategory[]): Pick<ExportNotIncluded, 'excluded' | 'notCovered' | 'notes'> {
     const options = this.settings?.coverage ?? { required: false, excluded: {}, notes: [] };
     const entities = this.dataSource.entityMetadatas.filter(
-      (m) => typeof m.target === 'function' && m.target !== DataExport && m.target !== DataExportDownload,
+      (m) => typeof m.target === 'function' && m.target !== DataExport && m.target !== DataExportDownload && m.target !== DataExportEvent,
     );
     for (const name of Object.keys(options.excluded)) {
       if (!entities.some((m) => m.name === name)) throw new ExportRegistryError(ExportMessages.badExcludedEntity(name));

@@ -207,6 +207,14 @@ export interface ExportModuleOptions {
    */
   instant?: ExportInstantOptions;
   /**
+   * The audit trail (`data_export_events`, listed by `ExportAdminService.history`): every
+   * request, confirmation, run, download (with its address, user agent and range), deletion,
+   * expiry and operator action. On by default; `false` turns it off. The sweeper deletes records
+   * older than `retention`.
+   * @default { retention: '400d' }
+   */
+  audit?: ExportAuditOptions | false;
+  /**
    * Sign each ZIP archive's manifest with an Ed25519 key: the archive then holds
    * `manifest.sig`, a detached signature of the exact bytes of `manifest.json`, which
    * `npx nestjs-data-export verify <archive> --key <public-key.pem>` checks offline. Off by
@@ -234,6 +242,16 @@ export interface ExportCsvOptions {
    * @default false
    */
   bom?: boolean;
+}
+
+/** The `audit` option: how long the audit trail keeps its records. @publicApi */
+export interface ExportAuditOptions {
+  /**
+   * Age past which the sweeper deletes an audit record. Keep it longer than your obligation to
+   * prove a request was answered (GDPR: a month to answer, plus the time a complaint may take).
+   * @default '400d'
+   */
+  retention?: Duration;
 }
 
 /** The `instant` option: instant downloads of small accounts. @publicApi */
@@ -371,6 +389,8 @@ export interface ResolvedExportOptions {
   csv: { neutralizeFormulas: boolean; bom: boolean };
   /** `undefined`: instant downloads are off. */
   instant?: { readonly maxRows: number; readonly cooldownMs: number };
+  /** `undefined`: the audit trail is off. */
+  audit?: { readonly retentionMs: number };
   /** `undefined`: archives are not signed. */
   signing?: ResolvedExportSigning;
 }

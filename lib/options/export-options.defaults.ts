@@ -24,5 +24,6 @@ export const DEFAULT_EXPORT_OPTIONS = Object.freeze({
   progressInterval: '1s',
   enqueueTimeout: '5s',
   instantCooldown: '1m',
+  auditRetention: '400d',
   minSecretLength: 32,
 } as const);

@@ -49,6 +49,7 @@ describe('resolveExportOptions', () => {
         compressionLevel: 6,
         concurrency: 1,
         attempts: 3,
+        audit: { retentionMs: 400 * 24 * 3_600_000 },
         retryDelayMs: 5_000,
         downloadTtlMs: 24 * H,
         cooldownMs: 24 * H,
@@ -420,5 +421,13 @@ describe('resolveExportOptions', () => {
     const { message } = refusal({ secret: SECRET, baseUrl });
     expect(message).toContain('"https://app.example.com/?token=xxxxxxxxx…"');
     expect(message).not.toContain('x'.repeat(20));
+  });
+  describe('audit', () => {
+    it('is on by default, off with false, and checks its retention', () => {
+      expect(resolve({ audit: { retention: '30d' } }).audit).toEqual({ retentionMs: 30 * 24 * 3_600_000 });
+      expect(resolve({ audit: false }).audit).toBeUndefined();
+      expect(() => resolve({ audit: { retention: 'soon' } })).toThrow(/audit\.retention/);
+      expect(() => resolve({ audit: 'yes' })).toThrow(/"audit" must be false/);
+    });
   });
 });

@@ -114,8 +114,18 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     about: validateAbout('ExportModule option "about"', options.about),
     csv: csv(options.csv),
     instant: instant(options),
+    audit: audit(options.audit),
     signing: resolveSigning(options.signing),
   });
+}
+
+/** The audit trail: on by default, `false` turns it off. */
+function audit(value: ExportModuleOptions['audit']): ResolvedExportOptions['audit'] {
+  if (value === false) return undefined;
+  if (value !== undefined && (value === null || typeof value !== 'object')) {
+    throw new InvalidExportOptionsError(ExportMessages.badAuditOption(value));
+  }
+  return Object.freeze({ retentionMs: duration('audit.retention', value?.retention, D.auditRetention) });
 }
 
 function instant(options: ExportModuleOptions): ResolvedExportOptions['instant'] {

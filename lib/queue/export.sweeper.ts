@@ -10,6 +10,7 @@ import { ExportProducer } from './export.producer';
 import { ENDED_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { requesterOf, toExportView } from '../lifecycle/export-view.util';
 import { ArchiveStore } from '../storage/archive.store';
+import { ExportAudit } from '../lifecycle/export-audit';
 
 /** What one sweep changed. @publicApi */
 export interface ExportSweepResult {
@@ -18,6 +19,8 @@ export interface ExportSweepResult {
   stale: number;
   requeued: number;
   filesDeleted: number;
+  /** Audit records deleted past `audit.retention`. */
+  auditPruned: number;
 }
 
 /** What `ExportSweeper.recover` did. @internal */
@@ -54,6 +57,7 @@ export class ExportSweeper {
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
     private readonly store: ExportStore,
+    private readonly audit: ExportAudit,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -62,7 +66,7 @@ export class ExportSweeper {
 
   async sweep(): Promise<ExportSweepResult> {
     const now = this.clock.now();
-    const result: ExportSweepResult = { expired: 0, unconfirmed: 0, stale: 0, requeued: 0, filesDeleted: 0 };
+    const result: ExportSweepResult = { expired: 0, unconfirmed: 0, stale: 0, requeued: 0, filesDeleted: 0, auditPruned: 0 };
 
     for (const row of await this.find({ status: ExportStatus.Completed, expiresAt: LessThanOrEqual(now) })) {
       if (await this.store.expire(row, [ExportStatus.Completed])) result.expired++;
@@ -96,6 +100,10 @@ export class ExportSweeper {
       await this.store.forgetFile(row.id, undefined, ENDED_STATUSES);
       result.filesDeleted++;
     }
+
+    await this.safely(async () => {
+      result.auditPruned = await this.audit.prune();
+    });
 
     if (Object.values(result).some((n) => n > 0)) {
       this.logger.log(`Sweep: ${JSON.stringify(result)}`);

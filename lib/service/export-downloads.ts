@@ -25,6 +25,7 @@ import { ExportPolicy } from '../policy/export.policy';
 import { ArchiveStore } from '../storage/archive.store';
 import type { ByteRange } from '../storage/export.storage';
 import { ExportStore } from '../lifecycle/export.store';
+import { ExportAudit } from '../lifecycle/export-audit';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
 import { toExportView } from '../lifecycle/export-view.util';
@@ -43,6 +44,8 @@ export interface ExportDownloadContext {
   principal?: ExportPrincipal | null;
   /** The request's client address (`req.ip`), recorded with a GET that starts a download. */
   ip?: string | null;
+  /** The request's `User-Agent`, recorded in the audit trail with a download. */
+  userAgent?: string | null;
 }
 
 /** What describes a downloadable archive. @publicApi */
@@ -92,6 +95,7 @@ export class ExportDownloads {
     private readonly clock: ExportClock,
     private readonly archives: ArchiveStore,
     private readonly store: ExportStore,
+    private readonly audit: ExportAudit,
   ) {}
 
   private get repo(): Repository<DataExport> {
@@ -141,7 +145,7 @@ export class ExportDownloads {
       throw err;
     }
     try {
-      await this.recordDownload(id, context?.ip);
+      await this.recordDownload(row, context, wanted);
     } catch (err) {
       stream.destroy();
       throw err;
@@ -184,7 +188,9 @@ export class ExportDownloads {
    * Counts one download, within `maxDownloads`: the increment is conditional, so concurrent
    * downloads never pass the cap. Then records its time and address.
    */
-  private async recordDownload(id: string, ip: string | null | undefined): Promise<void> {
+  private async recordDownload(row: DataExport, context: ExportDownloadContext, range: ByteRange | undefined): Promise<void> {
+    const { id } = row;
+    const ip = context?.ip;
     const now = this.clock.now();
     const count = this.dataSource.driver.escape('downloadCount');
     const update = this.repo
@@ -196,6 +202,13 @@ export class ExportDownloads {
     const result = await update.execute();
     if (this.options.maxDownloads !== undefined && (result.affected ?? 0) === 0) throw new ExportDownloadLimitException();
     await this.downloads.insert({ id: randomUUID(), exportId: id, at: now, ip: typeof ip === 'string' && ip ? ip.slice(0, 64) : null });
+    // A download by link alone has no known user: its actor is 'anonymous'.
+    await this.audit.record('downloaded', row, {
+      actor: typeof context?.principal?.userId === 'string' ? context.principal.userId : 'anonymous',
+      ip: typeof ip === 'string' ? ip : null,
+      userAgent: typeof context?.userAgent === 'string' ? context.userAgent : null,
+      detail: { size: row.size ?? undefined, ...(range ? { range: `${range.start}-${range.end}` } : {}) },
+    });
   }
 
   /**

@@ -21,6 +21,7 @@ import type { ResolvedExportOptions } from '../options/export-module-options.int
 import { ExportPolicy } from '../policy/export.policy';
 import { streamInstantArchive } from '../queue/instant-archive.util';
 import { InstantDownloadLimiter } from '../queue/instant-download.limiter';
+import { ExportAudit } from '../lifecycle/export-audit';
 import { safeName } from './export-downloads';
 import { ExportEstimator } from './export-estimator';
 import { assertPrincipal } from './principal.util';
@@ -57,6 +58,7 @@ export class ExportInstant {
     private readonly estimator: ExportEstimator,
     private readonly limiter: InstantDownloadLimiter,
     private readonly clock: ExportClock,
+    private readonly audit: ExportAudit,
   ) {}
 
   async open(principal: ExportPrincipal | null | undefined, input: RequestExportInput): Promise<ExportInstantDownload> {
@@ -88,6 +90,7 @@ export class ExportInstant {
       createdAt: now,
     });
     this.logger.log(`Instant download of account ${subject.accountId} started: about ${estimate.rows} rows, ${format}`);
+    await this.audit.record('instant-downloaded', exportRow, { actor: subject.userId, detail: { format, rows: estimate.rows } });
     const { extension, contentType } = ARCHIVE_TYPES[format];
     const stream = streamInstantArchive({
       dataSource: this.dataSource,

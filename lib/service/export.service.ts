@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { DataSource, FindOptionsWhere, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
+import { DataExportEvent } from '../entities/data-export-event.entity';
 import { ExportClock } from '../common/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportStatus } from '../common/export-status.enum';
@@ -26,6 +27,7 @@ import { ExportMessages } from '../common/export.messages';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportEvent } from '../interfaces/export-event.interface';
 import { ExportEvents } from '../lifecycle/export-events';
+import type { ExportAuditNote } from '../lifecycle/export-audit';
 import type { ExportKind, ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
 import { requesterOf, toExportView } from '../lifecycle/export-view.util';
@@ -46,6 +48,12 @@ import { ExportInstant, ExportInstantDownload } from './export-instant';
 /** An address that fits its column, or none. */
 function fitEmail(email: unknown): string | null {
   return typeof email === 'string' && email.length <= 320 ? email : null;
+}
+
+/** How a request is made, for the admin service: the policy's rules overridden, the audit record it writes. @internal */
+export interface ExportRequestHow {
+  override?: boolean;
+  note?: ExportAuditNote;
 }
 
 /** What the boot warns about when email confirmation is on. */
@@ -81,7 +89,7 @@ export class ExportService implements OnModuleInit {
 
   onModuleInit(): void {
     // The explorer checks DataExport; a host that lists it alone misses the downloads table.
-    if (!this.dataSource.hasMetadata(DataExportDownload)) {
+    if (!this.dataSource.hasMetadata(DataExportDownload) || (this.options.audit && !this.dataSource.hasMetadata(DataExportEvent))) {
       throw new ExportRegistryError(ExportMessages.missingDataExportEntity());
     }
     if (this.options.confirmation.required) new Logger('ExportModule').warn(CONFIRMATION_NEEDS_EMAIL);
@@ -108,7 +116,7 @@ export class ExportService implements OnModuleInit {
    *   ExportInvalidRequestException, ExportAlreadyActiveException, ExportCooldownException,
    *   ExportQueueUnavailableException
    */
-  async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}): Promise<ExportView> {
+  async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}, how: ExportRequestHow = {}): Promise<ExportView> {
     const { kind, member: subject, format, filters } = await resolveRequest(this.policy, this.registry, principal, input);
     const who = principal as ExportPrincipal;
     if (this.accounts.lacksConfirmationEmail(who)) throw new ExportEmailRequiredException();
@@ -119,7 +127,9 @@ export class ExportService implements OnModuleInit {
 
     const holder = await this.accounts.activeHolder(slot, now);
     if (holder) throw new ExportAlreadyActiveException(holder.id);
-    await this.policy.assertCanRequest(who, {
+    // An operator's override (ExportAdminService.requestFor) skips the policy's request rules
+    // (cooldown, custom refusals); who may be exported, and the slot, still hold.
+    if (!how.override) await this.policy.assertCanRequest(who, {
       now,
       lastCompleted: await this.accounts.lastCompleted(accountId, kind, subjectUserId),
       kind,
@@ -148,7 +158,7 @@ export class ExportService implements OnModuleInit {
       confirmedAt: confirmed ? now : null,
     });
     // Race-safe: of concurrent requests for one slot, the unique index lets one insert through.
-    await this.store.request(row);
+    await this.store.request(row, how.note);
     if (confirmed) {
       await this.enqueueOrRelease(row);
     } else {
@@ -266,7 +276,7 @@ export class ExportService implements OnModuleInit {
     const row = await this.findOwned(principal, id);
     const now = this.clock.now();
     if (CANCELLABLE_STATUSES.includes(row.status)) {
-      if (await this.store.cancel(row)) await this.producer.removeWaiting(id);
+      if (await this.store.cancel(row, { actor: principal.userId })) await this.producer.removeWaiting(id);
     } else if (row.status === ExportStatus.Completed) {
       if (await this.store.deleteEarly(row, principal.userId, now)) await this.accounts.deleteFile(row);
     } else {

@@ -24,6 +24,25 @@ export interface DemoPrincipal extends ExportPrincipal {
 
 export type DemoRequest = Request & { user?: DemoPrincipal };
 
+/**
+ * The help desk's own support agent (staff of the company running the help desk, not a member
+ * of any customer team): the only user who sees the admin page (`/admin/exports`). A real app
+ * checks its staff's own authorization there.
+ */
+export const SUPPORT_USER = Object.freeze({
+  id: 'helpdesk-support',
+  email: 'support@helpdesk.example',
+  name: 'Sam Rivera',
+  role: 'support',
+  teamName: 'Helpdesk staff',
+  accountId: 'helpdesk-staff',
+});
+
+/** Whether the signed-in user is the demo support agent. */
+export function isSupport(user: DemoPrincipal | undefined): boolean {
+  return user?.userId === SUPPORT_USER.id && user.role === SUPPORT_USER.role;
+}
+
 /** Reads one cookie from the Cookie header (no cookie-parser needed). */
 export function readCookie(header: string | undefined, name: string): string | null {
   if (!header) return null;
@@ -55,6 +74,10 @@ export function demoAuthMiddleware(dataSource: DataSource) {
 }
 
 async function lookUp(dataSource: DataSource, id: string): Promise<DemoPrincipal | null> {
+  if (id === SUPPORT_USER.id) {
+    const { id: userId, email, name, role, teamName, accountId } = SUPPORT_USER;
+    return { userId, accountId, role, email, name, teamName };
+  }
   const member = await dataSource.getRepository(Member).findOneBy({ id });
   if (!member) return null;
   const team = await dataSource.getRepository(Team).findOneBy({ id: member.teamId });

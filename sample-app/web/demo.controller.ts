@@ -8,7 +8,8 @@ import { Member } from '../entities';
 import { Outbox } from '../mail/outbox';
 import { demoUsers } from '../seed/seed';
 import { SAMPLE_SETTINGS, SampleSettings } from '../sample.settings';
-import { DemoRequest, signIn, signOut } from './demo-auth';
+import { DemoRequest, signIn, signOut, SUPPORT_USER } from './demo-auth';
+import { supportCard } from './admin.controller';
 import { esc, layout, linkify } from './html';
 import { categoryLabel, fieldLabel } from './labels';
 
@@ -70,6 +71,7 @@ export class DemoController {
   </div>`,
     )
     .join('')}
+  ${supportCard()}
   ${users.length === 0 ? '<p class="notice warn">No users yet: the database is empty. Restart the sample (it seeds an empty database).</p>' : ''}
   <p class="muted">Emails the sample sends (confirmation and download links) land in the <a href="/demo/outbox">outbox</a>.</p>
 </section>`;
@@ -79,6 +81,10 @@ export class DemoController {
   @Post('demo/sign-in')
   async signIn(@Body() body: { userId?: unknown }, @Res() res: Response): Promise<void> {
     const id = typeof body?.userId === 'string' ? body.userId : '';
+    if (id === SUPPORT_USER.id) {
+      signIn(res, id);
+      return res.redirect(303, '/admin/exports');
+    }
     const member = id ? await this.dataSource.getRepository(Member).findOneBy({ id }) : null;
     if (!member) throw new NotFoundException('No such demo user.');
     signIn(res, member.id);

@@ -42,6 +42,7 @@ ${DEMO_BANNER}
     <a href="/settings/billing">Billing</a>
     <a href="/profile">Profile</a>
     <a href="/demo/outbox">Outbox</a>
+    ${user?.role === 'support' ? '<a href="/admin/exports">Admin: exports</a>' : ''}
     <a href="/demo/sign-in">Switch user</a>
   </nav>
   <div class="who">${user ? `${esc(user.name)} · <span class="role role-${esc(user.role)}">${esc(user.role)}</span> · ${esc(user.teamName)}` : 'Not signed in'}</div>

@@ -158,7 +158,7 @@ describe.each(DATABASES)('export lifecycle on %s', (db) => {
         expect(a.expired + b.expired).toBe(1);
         expect(await repo().findOneByOrFail({ id: view.id })).toMatchObject({ status: ExportStatus.Expired, activeSlot: null, storageKey: null });
         expect(existsSync(join(t.storageDir, done.storageKey!))).toBe(false);
-        expect(await sweeper.sweep()).toEqual({ expired: 0, unconfirmed: 0, stale: 0, requeued: 0, filesDeleted: 0 });
+        expect(await sweeper.sweep()).toEqual({ expired: 0, unconfirmed: 0, stale: 0, requeued: 0, filesDeleted: 0, auditPruned: 0 });
       });
 
       it('expires unconfirmed exports after the confirmation ttl', async () => {

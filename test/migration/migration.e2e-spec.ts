@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { DATA_EXPORT_ENTITIES, DATA_EXPORT_MIGRATIONS, DataExport, DataExportDownload, ExportStatus } from 'nestjs-data-export';
+import { DATA_EXPORT_ENTITIES, DATA_EXPORT_MIGRATIONS, DataExport, DataExportDownload, DataExportEvent, ExportStatus } from 'nestjs-data-export';
 import { DATABASES, dataSourceOptions } from '../utils/databases';
 
 describe.each(DATABASES)('the data_exports migration on %s', (db) => {
@@ -18,7 +18,8 @@ describe.each(DATABASES)('the data_exports migration on %s', (db) => {
 
   it('adds the personal columns to a table that holds exports, which keep their slot and read as account exports', async () => {
     await dataSource.runMigrations({ transaction: 'each' });
-    // Back to the second version, with rows written by it.
+    // Back to the second version (the personal columns and the audit trail undone), with rows written by it.
+    await dataSource.undoLastMigration();
     await dataSource.undoLastMigration();
     const runner = dataSource.createQueryRunner();
     expect(await runner.hasColumn('data_exports', 'kind')).toBe(false);
@@ -36,12 +37,17 @@ describe.each(DATABASES)('the data_exports migration on %s', (db) => {
     ]);
     await runner.release();
     // Back to nothing, for the next test.
-    for (let i = 0; i < 3; i++) await dataSource.undoLastMigration();
+    for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
   });
 
   it('creates exactly the schema the entity declares, and reverts', async () => {
     const applied = await dataSource.runMigrations();
-    expect(applied.map((m) => m.name)).toEqual(['CreateDataExports1764000000000', 'AddExportDownloadsAndDeletion1766000000000', 'AddPersonalExports1768000000000']);
+    expect(applied.map((m) => m.name)).toEqual([
+      'CreateDataExports1764000000000',
+      'AddExportDownloadsAndDeletion1766000000000',
+      'AddPersonalExports1768000000000',
+      'AddExportEvents1770000000000',
+    ]);
     // What synchronize would still change after the migration: nothing.
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
@@ -61,7 +67,15 @@ describe.each(DATABASES)('the data_exports migration on %s', (db) => {
     await repo.insert({ ...base, id: '00000000-0000-4000-8000-000000000005', kind: 'personal', subjectUserId: 'm', activeSlot: 'personal-slot' });
     await expect(repo.insert({ ...base, id: '00000000-0000-4000-8000-000000000006', kind: 'personal', subjectUserId: 'm', activeSlot: 'personal-slot' })).rejects.toThrow();
 
+    // The audit trail stores its records, detail as JSON.
+    const events = dataSource.getRepository(DataExportEvent);
+    const at = new Date('2026-03-01T10:00:00.123Z');
+    await events.insert({ id: '00000000-0000-4000-8000-0000000000e1', at, type: 'downloaded', exportId: '00000000-0000-4000-8000-000000000003', accountId: 'acc', actor: 'u', ip: '203.0.113.7', userAgent: 'curl/8', detail: { range: '0-9' } });
+    expect(await events.findOneByOrFail({ id: '00000000-0000-4000-8000-0000000000e1' })).toMatchObject({ at, type: 'downloaded', ip: '203.0.113.7', userAgent: 'curl/8', detail: { range: '0-9' } });
+
     const runner = dataSource.createQueryRunner();
+    await dataSource.undoLastMigration();
+    expect(await runner.hasTable('data_export_events')).toBe(false);
     await dataSource.undoLastMigration();
     expect(await runner.hasColumn('data_exports', 'kind')).toBe(false);
     expect(await runner.hasColumn('data_exports', 'subjectUserId')).toBe(false);
