@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import { ExportAdminItem, ExportAdminService, ExportAuditRecord, ExportException } from 'nestjs-data-export';
 import { DemoRequest, isSupport, SUPPORT_USER } from './demo-auth';
 import { esc, layout } from './html';
+import { QUEUE_BOARD_PATH } from './queue-board';
 
 /** What each audit record type reads as on the admin page. */
 const EVENT_LABELS: Record<string, string> = {
@@ -63,7 +64,7 @@ export class AdminController {
       body = `
 <section class="card">
   <h1>Exports of every team</h1>
-  <p class="lead">Newest first. Each export shows its audit trail: who asked, when it was ready, every download with its address.</p>
+  <p class="lead">Newest first. Each export shows its audit trail: who asked, when it was ready, every download with its address. The jobs themselves are on the <a href="${QUEUE_BOARD_PATH}" data-link="queue-board">queue board</a>.</p>
   ${notice ? `<p class="notice ok" role="status">${esc(notice)}</p>` : ''}
   <table class="admin-exports">
     <thead><tr><th>Team</th><th>Export</th><th>Status</th><th>Requested</th><th>History</th><th></th></tr></thead>
