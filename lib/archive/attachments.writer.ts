@@ -44,6 +44,9 @@ interface PendingFile {
   readonly file: ExportFileStream;
 }
 
+/** What a JSON document says of a file it does not hold. */
+const NOT_IN_JSON = 'Files are included in the zip and csv formats; this format references them by URL only.';
+
 /** Raised when a file source fails; `fail` stops the export with it. */
 class FileReadError extends Error {}
 
@@ -65,7 +68,8 @@ export class AttachmentsWriter {
 
   constructor(
     private readonly ctx: ArchiveContext,
-    private readonly zip: ZipStreamWriter,
+    /** `undefined`: a JSON document, which references files by URL only. */
+    private readonly zip: ZipStreamWriter | undefined,
     private readonly date: Date,
     private readonly zip64Limit = 0xffffffff,
   ) {}
@@ -158,6 +162,11 @@ export class AttachmentsWriter {
       const given = (source as ExportFileStream).stream;
       if (typeof given !== 'function') given.on?.('error', () => undefined);
       const name = uniqueFileName(safeFileName(source.name), taken);
+      if (!this.zip) {
+        if (typeof given !== 'function') given.destroy?.();
+        row[plan.key] = { name, size, contentType, notIncluded: NOT_IN_JSON };
+        continue;
+      }
       const path = `attachments/${category.name}/${rowId}/${name}`;
       this.pending.push({ rowId, plan, path, file: source as ExportFileStream });
       row[plan.key] = { path, size, contentType };
@@ -208,7 +217,7 @@ export class AttachmentsWriter {
         return fail(`could not be read: ${messageOf(err)}`);
       }
       const first = Buffer.concat(head);
-      const entry = this.zip.openEntry(path, this.date, {
+      const entry = this.zip!.openEntry(path, this.date, {
         store: isCompressed(file.contentType, first.subarray(0, TRIAL_BYTES)),
         zip64: (declared ?? plan.maxBytes) >= this.zip64Limit,
       });
