@@ -136,8 +136,10 @@ export class AttachmentsWriter {
       };
       let source: ExportFileSource;
       try {
-        source = await plan.resolve(resolvedRow, fileCtx);
+        // A resolver that never answers is abandoned like a stalled stream.
+        source = await withStall(Promise.resolve().then(() => plan.resolve(resolvedRow, fileCtx)), plan.stallTimeoutMs, this.ctx.signal);
       } catch (err) {
+        this.ctx.signal?.throwIfAborted();
         row[plan.key] = { missing: this.miss(category, rowId, plan, `resolve failed: ${messageOf(err)}`) };
         continue;
       }

@@ -72,6 +72,11 @@ export const BEHAVIOURS: Record<string, Record<'fileA' | 'fileB' | 'fileC', Beha
     fileB: () => ok('liar.txt', NOTES, 'text/plain', 10),
     fileC: () => null,
   },
+  hung: {
+    fileA: () => new Promise<never>(() => undefined),
+    fileB: () => null,
+    fileC: () => null,
+  },
   gone: {
     fileA: () => ({ name: 'huge.bin', size: 5000, stream: () => Readable.from([]) }),
     fileB: () => ({ name: 'closed.bin', stream: () => Promise.reject(new Error('bucket unavailable')) }),

@@ -23,7 +23,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     print(json.dumps({i.filename: i.compress_type for i in z.infolist()}))
 `;
 
-const KINDS = ['plain', 'hostile', 'names', 'faults', 'slow', 'gone'];
+const KINDS = ['plain', 'hostile', 'names', 'faults', 'slow', 'hung', 'gone'];
 
 describe.each(DATABASES)('attachments (%s)', (db) => {
   let t: TestApp;
@@ -96,7 +96,9 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
     expect(rows['doc-gone'].fileA).toEqual({ missing: expect.stringContaining('larger than maxBytes') });
 
     const missing = Object.fromEntries((manifest.missing as { rowId: string; field: string; reason: string; path?: string }[]).map((m) => [`${m.rowId}.${m.field}`, m]));
-    expect(Object.keys(missing).sort()).toEqual(['doc-faults.fileB', 'doc-faults.fileC', 'doc-gone.fileA', 'doc-gone.fileB', 'doc-gone.fileC', 'doc-slow.fileA', 'doc-slow.fileB']);
+    expect(Object.keys(missing).sort()).toEqual(['doc-faults.fileB', 'doc-faults.fileC', 'doc-gone.fileA', 'doc-gone.fileB', 'doc-gone.fileC', 'doc-hung.fileA', 'doc-slow.fileA', 'doc-slow.fileB']);
+    expect(missing['doc-hung.fileA'].reason).toMatch(/^resolve failed: .*stalled/);
+    expect(rows['doc-hung'].fileA).toEqual({ missing: expect.stringContaining('stalled') });
     expect(missing['doc-faults.fileC']).toMatchObject({ category: 'documents', path: `${base}/doc-faults/broken.bin`, reason: expect.stringContaining('disk read error') });
     expect(missing['doc-slow.fileA'].reason).toContain('stalled');
     expect(missing['doc-slow.fileB']).toMatchObject({ path: `${base}/doc-slow/liar.txt`, reason: expect.stringContaining('larger than its declared size') });
