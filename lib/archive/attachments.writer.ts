@@ -65,6 +65,8 @@ export class AttachmentsWriter {
   readonly attachments: ExportAttachmentEntry[] = [];
   readonly missing: ExportMissingAttachment[] = [];
   private pending: PendingFile[] = [];
+  /** The names taken in each row folder of the category being written. */
+  private folders = new Map<string, Set<string>>();
 
   constructor(
     private readonly ctx: ArchiveContext,
@@ -96,6 +98,7 @@ export class AttachmentsWriter {
   async writeFiles(): Promise<void> {
     const pending = this.pending;
     this.pending = [];
+    this.folders = new Map();
     for (const item of pending) await this.writeFile(item);
   }
 
@@ -124,7 +127,9 @@ export class AttachmentsWriter {
     const ids = (category.idKeys ?? []).map((k) => row[k]);
     const rowId = safeFileName(ids.every((v) => v !== undefined && v !== null) && ids.length > 0 ? ids.map(String).join('-') : `row-${index + 1}`);
     const resolvedRow = { ...row };
-    const taken = new Set<string>();
+    // Names are unique per folder: two ids that sanitize alike ('a/b', 'a_b') share one.
+    let taken = this.folders.get(rowId);
+    if (!taken) this.folders.set(rowId, (taken = new Set<string>()));
     for (const plan of category.files) {
       const fileCtx: ExportFileContext = {
         exportId: this.ctx.exportRow.id,

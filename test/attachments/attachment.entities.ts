@@ -72,6 +72,11 @@ export const BEHAVIOURS: Record<string, Record<'fileA' | 'fileB' | 'fileC', Beha
     fileB: () => ok('liar.txt', NOTES, 'text/plain', 10),
     fileC: () => null,
   },
+  dup: {
+    fileA: () => ok('same.txt', NOTES),
+    fileB: () => null,
+    fileC: () => null,
+  },
   hung: {
     fileA: () => new Promise<never>(() => undefined),
     fileB: () => null,

@@ -38,6 +38,8 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
     await repo.clear();
     await t.dataSource.getRepository(StrictDocument).clear();
     await repo.save(KINDS.map((kind) => ({ id: `doc-${kind}`, teamId: 'team-1', kind, fileA: 'a', fileB: 'b', fileC: 'c' })));
+    // Two ids that sanitize to the same folder.
+    await repo.save(['dup/1', 'dup_1'].map((id) => ({ id, teamId: 'team-1', kind: 'dup', fileA: 'a', fileB: null, fileC: null })));
     // Another team's row: its files are never resolved into this team's archive.
     await repo.save({ id: 'doc-other', teamId: 'team-2', kind: 'plain', fileA: 'a', fileB: 'b', fileC: 'c' });
   }, 90_000);
@@ -65,7 +67,11 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
     const zip = await readZip(bytes);
     const manifest = JSON.parse(zip.get('manifest.json')!.toString('utf8'));
     const rows = Object.fromEntries(parseNdjson(zip.get('documents.ndjson')!).map((r) => [r.id, r]));
-    expect(Object.keys(rows).sort()).toEqual(KINDS.map((k) => `doc-${k}`).sort());
+    expect(Object.keys(rows).sort()).toEqual([...KINDS.map((k) => `doc-${k}`), 'dup/1', 'dup_1'].sort());
+    expect([rows['dup/1'].fileA, rows['dup_1'].fileA].map((f) => (f as { path: string }).path).sort()).toEqual([
+      'attachments/documents/dup_1/same (2).txt',
+      'attachments/documents/dup_1/same.txt',
+    ]);
 
     const base = 'attachments/documents';
     // Small files: the field holds path, declared size and content type; the bytes are the file's.
@@ -110,7 +116,7 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
 
     // Every attachment in the manifest: the in-archive ones with a sha256 that matches.
     const attachments = manifest.attachments as { path?: string; url?: string; size: number; sha256?: string; rowId: string; field: string }[];
-    expect(attachments).toHaveLength(3 + 3 + 3 + 1);
+    expect(attachments).toHaveLength(3 + 3 + 3 + 1 + 2);
     for (const a of attachments.filter((x) => x.path)) {
       expect([a.path, sha(zip.get(a.path!)!), zip.get(a.path!)!.length]).toEqual([a.path, a.sha256, a.size]);
     }
