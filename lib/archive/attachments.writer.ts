@@ -157,10 +157,11 @@ export class AttachmentsWriter {
       const hasStream = 'stream' in source && source.stream !== undefined && source.stream !== null;
       if (!hasStream || (size !== null && size > plan.maxBytes)) {
         if (typeof source.url !== 'string' || source.url === '') {
-          row[plan.key] = { missing: this.miss(category, rowId, plan, `larger than maxBytes (${size} > ${plan.maxBytes}) and resolve gave no url`) };
+          const reason = hasStream ? `larger than maxBytes (${size} > ${plan.maxBytes}) and resolve gave no url` : 'resolve gave neither a stream nor a url';
+          row[plan.key] = { missing: this.miss(category, rowId, plan, reason) };
           continue;
         }
-        const expiresAt = source.expiresAt ? new Date(source.expiresAt).toISOString() : this.ctx.exportRow.expiresAt?.toISOString?.() ?? null;
+        const expiresAt = isoOrNull(source.expiresAt) ?? isoOrNull(this.ctx.exportRow.expiresAt);
         row[plan.key] = { url: source.url, size, expiresAt };
         this.attachments.push({ category: category.name, rowId, field: plan.key, url: source.url, size, contentType, ...(expiresAt ? { expiresAt } : {}) });
         continue;
@@ -308,6 +309,13 @@ function withStall<T>(work: Promise<T>, ms: number, signal?: AbortSignal): Promi
       (err: unknown) => done(() => reject(err)),
     );
   });
+}
+
+/** A date as ISO-8601, or `null` when there is none or it is not a date. */
+function isoOrNull(value: Date | string | null | undefined): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 function messageOf(err: unknown): string {

@@ -77,6 +77,11 @@ export const BEHAVIOURS: Record<string, Record<'fileA' | 'fileB' | 'fileC', Beha
     fileB: () => null,
     fileC: () => null,
   },
+  odd: {
+    fileA: () => ({ name: 'nothing.bin' }) as unknown as ExportFileSource,
+    fileB: () => ({ name: 'link.bin', url: 'https://files.example.test/link.bin', expiresAt: 'not a date' }),
+    fileC: () => null,
+  },
   hung: {
     fileA: () => new Promise<never>(() => undefined),
     fileB: () => null,

@@ -23,7 +23,7 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     print(json.dumps({i.filename: i.compress_type for i in z.infolist()}))
 `;
 
-const KINDS = ['plain', 'hostile', 'names', 'faults', 'slow', 'hung', 'gone'];
+const KINDS = ['plain', 'hostile', 'names', 'faults', 'slow', 'odd', 'hung', 'gone'];
 
 describe.each(DATABASES)('attachments (%s)', (db) => {
   let t: TestApp;
@@ -102,7 +102,10 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
     expect(rows['doc-gone'].fileA).toEqual({ missing: expect.stringContaining('larger than maxBytes') });
 
     const missing = Object.fromEntries((manifest.missing as { rowId: string; field: string; reason: string; path?: string }[]).map((m) => [`${m.rowId}.${m.field}`, m]));
-    expect(Object.keys(missing).sort()).toEqual(['doc-faults.fileB', 'doc-faults.fileC', 'doc-gone.fileA', 'doc-gone.fileB', 'doc-gone.fileC', 'doc-hung.fileA', 'doc-slow.fileA', 'doc-slow.fileB']);
+    expect(Object.keys(missing).sort()).toEqual(['doc-faults.fileB', 'doc-faults.fileC', 'doc-gone.fileA', 'doc-gone.fileB', 'doc-gone.fileC', 'doc-hung.fileA', 'doc-odd.fileA', 'doc-slow.fileA', 'doc-slow.fileB']);
+    expect(missing['doc-odd.fileA'].reason).toBe('resolve gave neither a stream nor a url');
+    // An expiry that is not a date is left out rather than failing the export (the export's own expiry is not known yet).
+    expect(rows['doc-odd'].fileB).toEqual({ url: 'https://files.example.test/link.bin', size: null, expiresAt: null });
     expect(missing['doc-hung.fileA'].reason).toMatch(/^resolve failed: .*stalled/);
     expect(rows['doc-hung'].fileA).toEqual({ missing: expect.stringContaining('stalled') });
     expect(missing['doc-faults.fileC']).toMatchObject({ category: 'documents', path: `${base}/doc-faults/broken.bin`, reason: expect.stringContaining('disk read error') });
@@ -116,10 +119,11 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
 
     // Every attachment in the manifest: the in-archive ones with a sha256 that matches.
     const attachments = manifest.attachments as { path?: string; url?: string; size: number; sha256?: string; rowId: string; field: string }[];
-    expect(attachments).toHaveLength(3 + 3 + 3 + 1 + 2);
+    expect(attachments).toHaveLength(3 + 3 + 3 + 1 + 1 + 2);
     for (const a of attachments.filter((x) => x.path)) {
       expect([a.path, sha(zip.get(a.path!)!), zip.get(a.path!)!.length]).toEqual([a.path, a.sha256, a.size]);
     }
+    expect(attachments.filter((a) => a.url)).toHaveLength(2);
     expect(attachments.find((a) => a.url)).toMatchObject({ rowId: 'doc-faults', field: 'fileA', url: 'https://files.example.test/big.mov', size: 5000 });
 
     // Already-compressed files are stored, text is deflated.
@@ -149,7 +153,10 @@ describe.each(DATABASES)('attachments (%s)', (db) => {
     const rows = Object.fromEntries((doc.data.documents as Record<string, unknown>[]).map((r) => [r.id, r]));
     expect(rows['doc-plain'].fileB).toEqual({ name: 'shot.png', size: PICTURE.length, contentType: 'image/png', notIncluded: expect.stringContaining('zip') });
     expect(rows['doc-faults'].fileA).toMatchObject({ url: 'https://files.example.test/big.mov' });
-    expect(doc.attachments).toEqual([expect.objectContaining({ rowId: 'doc-faults', field: 'fileA', url: 'https://files.example.test/big.mov' })]);
+    expect(doc.attachments).toEqual([
+      expect.objectContaining({ rowId: 'doc-faults', field: 'fileA', url: 'https://files.example.test/big.mov' }),
+      expect.objectContaining({ rowId: 'doc-odd', field: 'fileB', url: 'https://files.example.test/link.bin' }),
+    ]);
     expect((await cli.run(['verify', file])).code).toBe(0);
   }, 60_000);
 
