@@ -463,6 +463,7 @@ async function benchSize(size: number, args: BenchArgs): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--attachments')) return (await import('./attachments')).runAttachmentsBench(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   await ensureDatabase();
   const pg = new Client({ connectionString: PG_URL });

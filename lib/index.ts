@@ -14,6 +14,16 @@ export type { ManifestSignatureInfo } from './archive/manifest-signature.util';
 export { Exportable, ExportExcluded } from './metadata/exportable.decorator';
 export type { ExportableOptions, ExportScopeFn, ExportExcludedOptions } from './metadata/exportable.decorator';
 export { Redact, ExportField } from './metadata/redact.decorator';
+export { ExportFile } from './metadata/export-file.decorator';
+export type {
+  ExportFileOptions,
+  ExportFileResolver,
+  ExportFileContext,
+  ExportFileSource,
+  ExportFileStream,
+  ExportFileUrl,
+} from './metadata/export-file.decorator';
+export type { ExportAttachmentEntry, ExportMissingAttachment } from './archive/attachments.writer';
 export { Exporter } from './metadata/exporter.decorator';
 export type { CategoryExporter, ExporterOptions, ExporterFilters } from './metadata/exporter.decorator';
 export type { RedactOptions, RedactFn, ExportFieldOptions } from './metadata/redact.decorator';

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { Exportable, Redact } from 'nestjs-data-export';
+import { Exportable, ExportFile, Redact } from 'nestjs-data-export';
+import { resolveTicketScreenshot } from './files/ticket-screenshot';
 
 /*
  * The help desk's schema. Accounts are teams: every exported row belongs to one team, through a
@@ -102,6 +103,10 @@ export class Ticket {
   @Column({ type: Date, precision: 3 }) createdAt: Date;
   @Column({ type: Date, precision: 3 }) updatedAt: Date;
   @Column({ type: Date, precision: 3, nullable: true }) solvedAt: Date | null;
+  /** The customer's screenshot, if they sent one: the archive holds the PNG itself. */
+  @ExportFile({ resolve: resolveTicketScreenshot, maxBytes: '5MB' })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  screenshot: string | null;
 }
 
 @Exportable({

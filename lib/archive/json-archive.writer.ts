@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
+import { AttachmentsWriter } from './attachments.writer';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
 
@@ -32,17 +33,23 @@ export class JsonArchiveWriter extends ArchiveWriter {
       filters: row.filters ?? {},
     });
     const summaries: ArchiveCategorySummary[] = [];
+    // Files are referenced here (by URL where resolve gives one), never embedded.
+    const attachments = new AttachmentsWriter(ctx, undefined, new Date(0));
     try {
       await doc.write(`${head.slice(0, -1)},"data":{`);
       for (const [i, category] of ctx.categories.entries()) {
         await doc.write(`${i === 0 ? '' : ','}\n${JSON.stringify(category.name)}:[\n`);
         // Rows are hashed with the whole document; per-category checksums belong to the ZIP.
-        const rows = await writeCategoryRows(ctx, category, doc, ',\n');
+        const rowsCtx = AttachmentsWriter.has(category) ? { ...ctx, source: attachments.source(category) } : ctx;
+        const rows = await writeCategoryRows(rowsCtx, category, doc, ',\n');
+        await attachments.writeFiles();
         await doc.write('\n]');
         summaries.push({ name: category.name, file: `data.${category.name}`, rows, bytes: 0, sha256: '', status: 'complete', ...withAbout(ctx, category) });
       }
       const about = Object.fromEntries(summaries.flatMap((c) => (c.about ? [[c.name, c.about]] : [])));
-      await doc.write(`},"summary":${JSON.stringify(summarize(summaries))},"about":${JSON.stringify(about)},"notIncluded":${JSON.stringify(ctx.notIncluded)}}\n`);
+      await doc.write(`},"summary":${JSON.stringify(summarize(summaries))},"about":${JSON.stringify(about)},"notIncluded":${JSON.stringify(ctx.notIncluded)}${
+        ctx.categories.some((c) => AttachmentsWriter.has(c)) ? `,"attachments":${JSON.stringify(attachments.attachments)},"missing":${JSON.stringify(attachments.missing)}` : ''
+      }}\n`);
       await doc.end();
       await piping;
       return summaries;

@@ -56,7 +56,28 @@ function orNull(schema: JsonSchema): JsonSchema {
   return schema;
 }
 
-function fieldSchema(field: ExportFieldPlan): JsonSchema {
+const SIZE: JsonSchema = { type: ['integer', 'null'], minimum: 0 };
+const TEXT_OR_NULL: JsonSchema = { type: ['string', 'null'] };
+
+/** An `@ExportFile` field: null, a file in the archive, a URL, a missing file, or (JSON formats) a file not included. */
+const FILE_FIELD: JsonSchema = {
+  description: 'A file: in the archive (path), referenced by URL, missing (see the manifest), or not included in this format.',
+  anyOf: [
+    { type: 'null' },
+    { type: 'object', properties: { path: { type: 'string' }, size: SIZE, contentType: TEXT_OR_NULL }, required: ['path', 'size', 'contentType'], additionalProperties: false },
+    { type: 'object', properties: { url: { type: 'string' }, size: SIZE, expiresAt: TEXT_OR_NULL }, required: ['url', 'size', 'expiresAt'], additionalProperties: false },
+    { type: 'object', properties: { missing: { type: 'string' } }, required: ['missing'], additionalProperties: false },
+    {
+      type: 'object',
+      properties: { name: { type: 'string' }, size: SIZE, contentType: TEXT_OR_NULL, notIncluded: { type: 'string' } },
+      required: ['name', 'notIncluded'],
+      additionalProperties: false,
+    },
+  ],
+};
+
+function fieldSchema(field: ExportFieldPlan, category?: EntityCategory): JsonSchema {
+  if (category?.files?.some((f) => f.key === field.key)) return FILE_FIELD;
   // A mask function replaces the value with one of the field's own type, or blanks it (null).
   if (field.mask?.mode === 'fn') return { description: 'Masked by a custom function.', ...orNull(valueSchema(field.column)) };
   const base: JsonSchema =
@@ -79,7 +100,7 @@ export function buildCategorySchema(category: EntityCategory): JsonSchema {
     title: category.name,
     ...(category.description ? { description: category.description } : {}),
     type: 'object',
-    properties: Object.fromEntries(category.fields.map((f) => [f.key, fieldSchema(f)])),
+    properties: Object.fromEntries(category.fields.map((f) => [f.key, fieldSchema(f, category)])),
     required: category.fields.map((f) => f.key),
     additionalProperties: false,
   };

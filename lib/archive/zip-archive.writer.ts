@@ -4,6 +4,7 @@ import { EXPORT_FORMAT_VERSION } from '../common/export.constants';
 import type { PlannedCategory } from '../metadata/export-category.interface';
 import { ArchiveCategorySummary, ArchiveContext, ArchiveFileSummary, ArchiveWriter, summarize, withAbout, writeCategoryRows } from './archive.writer';
 import { ChunkedEntryWriter } from './chunked-entry.writer';
+import { AttachmentsWriter } from './attachments.writer';
 import { buildSchema } from './json-schema.util';
 import { buildReadme } from './readme.util';
 import { MANIFEST_SIGNATURE_FILE, signatureInfo, signManifest } from './manifest-signature.util';
@@ -55,6 +56,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
     const guard = <T>(work: Promise<T>): Promise<T> => Promise.race([work, failed]);
     const date = ZIP_ENTRY_DATE;
     let open: ChunkedEntryWriter | undefined;
+    const attachments = new AttachmentsWriter(ctx, zip, date, this.zipOptions.zip64Limit);
     try {
       // README.txt and the schemas, with their checksums: the manifest (and its signature) covers them too.
       const files: ArchiveFileSummary[] = [];
@@ -82,10 +84,14 @@ export class ZipArchiveWriter extends ArchiveWriter {
         })();
         pumped.catch(() => undefined);
         const broken = pumped.then(() => new Promise<never>(() => undefined));
-        const rows = await guard(Promise.race([this.writeRows(ctx, category, entry), broken]));
+        // A category with @ExportFile fields reads its rows through the attachments writer, which
+        // rewrites the fields; its files follow the category's entry.
+        const rowsCtx = AttachmentsWriter.has(category) ? { ...ctx, source: attachments.source(category) } : ctx;
+        const rows = await guard(Promise.race([this.writeRows(rowsCtx, category, entry), broken]));
         const { bytes, sha256 } = await guard(entry.end());
         await guard(pumped);
         open = undefined;
+        await guard(attachments.writeFiles());
         if (category.kind === 'exporter' && !category.schema) {
           await addSchema(category.name, buildSchema(category, ctx.source.learnedSchema?.(category)) ?? {});
         }
@@ -117,6 +123,7 @@ export class ZipArchiveWriter extends ArchiveWriter {
         files,
         summary: summarize(summaries),
         notIncluded: ctx.notIncluded,
+        ...(ctx.categories.some((c) => AttachmentsWriter.has(c)) ? { attachments: attachments.attachments, missing: attachments.missing } : {}),
         ...(ctx.signing ? { signature: signatureInfo(ctx.signing) } : {}),
       };
       const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');

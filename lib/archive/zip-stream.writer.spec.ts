@@ -8,7 +8,11 @@ import { readZipEntries } from '../../test/utils/zip';
 import { ZipStreamWriter } from './zip-stream.writer';
 
 /** Writes entries through the writer, in chunks of odd sizes; returns the archive. */
-async function write(entries: [string, Buffer][], options: { level: number; zip64Limit?: number }): Promise<Buffer> {
+async function write(
+  entries: [string, Buffer][],
+  options: { level: number; zip64Limit?: number },
+  entryOptions: (name: string) => { store?: boolean; zip64?: boolean } = () => ({}),
+): Promise<Buffer> {
   const out = new PassThrough();
   const parts: Buffer[] = [];
   out.on('data', (c: Buffer) => parts.push(c));
@@ -16,7 +20,7 @@ async function write(entries: [string, Buffer][], options: { level: number; zip6
   const zip = new ZipStreamWriter(out, options);
   const date = new Date(2026, 10, 25, 13, 14, 16);
   for (const [name, data] of entries) {
-    const entry = zip.openEntry(name, date);
+    const entry = zip.openEntry(name, date, entryOptions(name));
     for (let at = 0; at < data.length; at += 77_777) await entry.write(data.subarray(at, at + 77_777));
     await entry.end();
   }
@@ -124,5 +128,33 @@ describe('ZipStreamWriter', () => {
     expect(zip.length).toBeGreaterThan(big.length);
     const [entry] = await readZipEntries(zip);
     expect(entry.data.equals(big)).toBe(true);
+  });
+
+  it('stores an entry as it is (method 0) and declares ZIP64 in a local header when asked', async () => {
+    const text = ndjson(300_000);
+    const random = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 2654435761) >>> 24));
+    const zip = await write([['stored.bin', random], ['big.bin', text], ['plain.txt', text]], { level: 6 }, (name) => ({
+      store: name === 'stored.bin',
+      zip64: name === 'big.bin',
+    }));
+    const entries = await readZipEntries(zip);
+    expect(entries.map((e) => [e.name, e.data.equals(e.name === 'stored.bin' ? random : text)])).toEqual([
+      ['stored.bin', true],
+      ['big.bin', true],
+      ['plain.txt', true],
+    ]);
+    // Local headers: method, version needed and the extra field's id.
+    const local = (name: string) => {
+      const at = zip.indexOf(Buffer.concat([Buffer.from('PK\u0003\u0004', 'latin1')]), zip.indexOf(name) - 30);
+      return { version: zip.readUInt16LE(at + 4), method: zip.readUInt16LE(at + 8), size: zip.readUInt32LE(at + 22), extra: zip.readUInt16LE(at + 28) > 0 ? zip.readUInt16LE(at + 30 + name.length) : null };
+    };
+    expect(local('stored.bin')).toEqual({ version: 20, method: 0, size: 0, extra: null });
+    expect(local('big.bin')).toEqual({ version: 45, method: 8, size: 0xffffffff, extra: 0x0001 });
+    expect(local('plain.txt')).toEqual({ version: 20, method: 8, size: 0, extra: null });
+    // The stored entry's bytes are the data itself, right after its header.
+    const start = zip.indexOf('stored.bin') + 'stored.bin'.length;
+    expect(zip.subarray(start, start + random.length).equals(random)).toBe(true);
+    const tested = unzipTest(zip);
+    if (tested !== undefined) expect(tested).toContain('No errors detected');
   });
 });

@@ -25,6 +25,7 @@ const ZIP64_LIMIT = 0xffffffff;
 /** Bit 3: sizes and crc follow the data (a data descriptor); bit 11: names are UTF-8. */
 const FLAGS = 0x0808;
 const METHOD_DEFLATE = 8;
+const METHOD_STORE = 0;
 const VERSION_DEFAULT = 20;
 const VERSION_ZIP64 = 45;
 /** Made by Unix (3), ZIP 4.5; the files are -rw-r--r--. */
@@ -46,6 +47,20 @@ interface CentralEntry {
   compressed: number;
   size: number;
   offset: number;
+  method: number;
+  /** The local header carried a ZIP64 extra field: the central one carries both sizes too. */
+  zip64: boolean;
+}
+
+/**
+ * How an entry is written: `store` keeps its bytes as they are (method 0, for files already
+ * compressed); `zip64` declares it ZIP64 in its local header (an extra field with both sizes,
+ * which follow in a 64-bit data descriptor), for an entry that is or may be 4 GiB or more.
+ * @internal
+ */
+export interface ZipEntryOptions {
+  readonly store?: boolean;
+  readonly zip64?: boolean;
 }
 
 /** An entry being streamed: write its bytes in order, then end it. @internal */
@@ -97,7 +112,7 @@ export class ZipStreamWriter {
   }
 
   /** Starts a streamed entry; entries are written one at a time. */
-  openEntry(name: string, date: Date): ZipEntryStream {
+  openEntry(name: string, date: Date, entryOptions: ZipEntryOptions = {}): ZipEntryStream {
     if (this.busy) throw new Error('A ZIP entry is still open');
     this.busy = true;
     const nameBytes = Buffer.from(name, 'utf8');
@@ -114,18 +129,32 @@ export class ZipStreamWriter {
     let size = 0;
     let compressed = 0;
     const inFlight: Promise<Buffer>[] = [];
+    const store = entryOptions.store === true;
+    const method = store ? METHOD_STORE : METHOD_DEFLATE;
+    const declared64 = entryOptions.zip64 === true;
 
     const writeHeader = () => {
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(VERSION_DEFAULT, 4);
+      local.writeUInt16LE(declared64 ? VERSION_ZIP64 : VERSION_DEFAULT, 4);
       local.writeUInt16LE(FLAGS, 6);
-      local.writeUInt16LE(METHOD_DEFLATE, 8);
+      local.writeUInt16LE(method, 8);
       local.writeUInt16LE(stamp.time, 10);
       local.writeUInt16LE(stamp.date, 12);
-      // crc and sizes stay 0 here: they follow the data, in the descriptor.
+      // crc and sizes stay 0 here: they follow the data, in the descriptor. A ZIP64 entry says
+      // so with 0xFFFFFFFF sizes and an extra field whose two sizes (0) the descriptor gives.
+      if (declared64) {
+        local.writeUInt32LE(ZIP64_LIMIT, 18);
+        local.writeUInt32LE(ZIP64_LIMIT, 22);
+      }
       local.writeUInt16LE(nameBytes.length, 26);
-      return this.emit(Buffer.concat([local, nameBytes]));
+      const extra = Buffer.alloc(declared64 ? 20 : 0);
+      if (declared64) {
+        extra.writeUInt16LE(0x0001, 0);
+        extra.writeUInt16LE(16, 2);
+        local.writeUInt16LE(extra.length, 28);
+      }
+      return this.emit(Buffer.concat([local, nameBytes, extra]));
     };
     const drainTo = async (most: number) => {
       while (inFlight.length > most) {
@@ -159,6 +188,13 @@ export class ZipStreamWriter {
     return {
       write: async (chunk: Buffer) => {
         await (header ??= writeHeader());
+        if (store) {
+          if (chunk.length === 0) return;
+          crc = zlib.crc32(chunk, crc);
+          size += chunk.length;
+          compressed += chunk.length;
+          return this.emit(chunk);
+        }
         for (let at = 0; at < chunk.length; ) {
           const copied = chunk.copy(block, filled, at);
           filled += copied;
@@ -168,8 +204,8 @@ export class ZipStreamWriter {
       },
       end: async () => {
         await (header ??= writeHeader());
-        await submit(true);
-        const zip64 = size >= limit || compressed >= limit;
+        if (!store) await submit(true);
+        const zip64 = declared64 || size >= limit || compressed >= limit;
         const descriptor = Buffer.alloc(zip64 ? 24 : 16);
         descriptor.writeUInt32LE(0x08074b50, 0);
         descriptor.writeUInt32LE(crc >>> 0, 4);
@@ -181,7 +217,7 @@ export class ZipStreamWriter {
           descriptor.writeUInt32LE(size, 12);
         }
         await this.emit(descriptor);
-        this.entries.push({ name: nameBytes, stamp, crc: crc >>> 0, compressed, size, offset: start });
+        this.entries.push({ name: nameBytes, stamp, crc: crc >>> 0, compressed, size, offset: start, method, zip64: declared64 });
         this.busy = false;
       },
     };
@@ -194,8 +230,8 @@ export class ZipStreamWriter {
     const start = this.offset;
     for (const e of this.entries) {
       const extra: bigint[] = [];
-      if (e.size >= limit) extra.push(BigInt(e.size));
-      if (e.compressed >= limit) extra.push(BigInt(e.compressed));
+      const sizes64 = e.zip64 || e.size >= limit || e.compressed >= limit;
+      if (sizes64) extra.push(BigInt(e.size), BigInt(e.compressed));
       if (e.offset >= limit) extra.push(BigInt(e.offset));
       const zip64 = Buffer.alloc(extra.length > 0 ? 4 + 8 * extra.length : 0);
       if (extra.length > 0) {
@@ -208,12 +244,12 @@ export class ZipStreamWriter {
       c.writeUInt16LE(VERSION_MADE_BY, 4);
       c.writeUInt16LE(extra.length > 0 ? VERSION_ZIP64 : VERSION_DEFAULT, 6);
       c.writeUInt16LE(FLAGS, 8);
-      c.writeUInt16LE(METHOD_DEFLATE, 10);
+      c.writeUInt16LE(e.method, 10);
       c.writeUInt16LE(e.stamp.time, 12);
       c.writeUInt16LE(e.stamp.date, 14);
       c.writeUInt32LE(e.crc, 16);
-      c.writeUInt32LE(e.compressed >= limit ? ZIP64_LIMIT : e.compressed, 20);
-      c.writeUInt32LE(e.size >= limit ? ZIP64_LIMIT : e.size, 24);
+      c.writeUInt32LE(sizes64 ? ZIP64_LIMIT : e.compressed, 20);
+      c.writeUInt32LE(sizes64 ? ZIP64_LIMIT : e.size, 24);
       c.writeUInt16LE(e.name.length, 28);
       c.writeUInt16LE(zip64.length, 30);
       c.writeUInt32LE(EXTERNAL_ATTRIBUTES, 38);

@@ -173,11 +173,16 @@ async function verifyZip(path: string, options: VerifyExportArchiveOptions): Pro
       const file = (a as { path?: unknown }).path;
       if (typeof file === 'string' && typeof a.sha256 === 'string') described.set(file, { ...a, file, bytes: a.size });
     }
+    // A file cut or failed mid-way is in the archive as far as it was read; the manifest's `missing` names it.
+    const partial = new Set(
+      (Array.isArray(manifest.missing) ? (manifest.missing as { path?: unknown }[]) : []).map((m) => m?.path).filter((p): p is string => typeof p === 'string'),
+    );
     for (const file of described.keys()) if (!byName.has(file)) throw new Problem(file, 'is listed in manifest.json but missing from the archive');
     for (const schema of schemaOf.values()) if (!byName.has(schema)) throw new Problem(schema, 'is listed in manifest.json but missing from the archive');
     for (const entry of zip.entries) {
       const known =
         described.has(entry.name) ||
+        partial.has(entry.name) ||
         entry.name === 'manifest.json' ||
         (entry.name === MANIFEST_SIGNATURE_FILE && signed) ||
         (!files && (entry.name === 'README.txt' || /^schemas\/[^/]+\.schema\.json$/.test(entry.name)));
@@ -256,8 +261,10 @@ async function checkFile(
 ): Promise<{ bytes: number; sha256: string; rows?: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  const ndjson = entry.name.endsWith('.ndjson');
-  const csv = entry.name.endsWith('.csv');
+  // An attachment is checked by its size and sha256 only, whatever its name.
+  const attachment = entry.name.startsWith('attachments/');
+  const ndjson = !attachment && entry.name.endsWith('.ndjson');
+  const csv = !attachment && entry.name.endsWith('.csv');
   let rows = 0;
   let rest: Buffer = Buffer.alloc(0);
   let quoted = false;

@@ -83,6 +83,7 @@ export const ExportMessages = {
     `@Exportable on ${entity} has no scope. Every category must say how its rows belong to an account: a column, a relation path or a function.`,
   unknownTimestamp: (entity: string, column: string) =>
     `@Exportable on ${entity}: timestamp "${column}" is not a column of ${entity}. Name a date column or leave it out.`,
+  badExportFile: (entity: string, field: string, why: string) => `@ExportFile on ${entity}.${field}: ${why}.`,
   fieldNotColumn: (entity: string, field: string, decorator: string) =>
     `${decorator} on ${entity}.${field}: "${field}" is not a TypeORM column. Put the decorator on a @Column() property, or remove it.`,
   noPrimaryKey: (entity: string) =>

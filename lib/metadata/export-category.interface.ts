@@ -2,6 +2,7 @@ import type { EntityMetadata } from 'typeorm';
 import type { ExportScopeFn } from './exportable.decorator';
 import type { ExportFieldMetadata, RedactFn } from './redact.decorator';
 import type { CategoryExporter } from './exporter.decorator';
+import type { ExportFileResolver } from './export-file.decorator';
 import type { ExportAbout } from '../interfaces/export-about.interface';
 
 /** A column's metadata (derived so that no deep import of TypeORM is needed). @internal */
@@ -46,6 +47,15 @@ export interface ExportFieldPlan extends ExportFieldInfo {
   readonly column: ColumnMetadata;
 }
 
+/** A field whose file goes into the archive (`@ExportFile`), as validated at boot. @internal */
+export interface ExportFilePlan {
+  readonly key: string;
+  readonly resolve: ExportFileResolver;
+  readonly maxBytes: number;
+  readonly onError: 'skip' | 'fail';
+  readonly stallTimeoutMs: number;
+}
+
 /** A category of TypeORM entity rows: the plan the sources read it by. @internal */
 export interface EntityCategory extends ExportCategory {
   readonly kind: 'entity';
@@ -56,6 +66,10 @@ export interface EntityCategory extends ExportCategory {
   readonly personalTie?: ResolvedScope;
   readonly timestamp?: ColumnMetadata;
   readonly fields: readonly ExportFieldPlan[];
+  /** Fields whose files go into the archive (`@ExportFile`); absent when none. */
+  readonly files?: readonly ExportFilePlan[];
+  /** The row keys of the primary key, in order: a row's attachments folder. */
+  readonly idKeys?: readonly string[];
 }
 
 /** A category whose rows come from an `@Exporter()` provider. @internal */

@@ -13,7 +13,10 @@ import { ExportMetadataAccessor } from './export-metadata.accessor';
 import { ExportRegistry } from './export.registry';
 import type { ExportableOptions } from './exportable.decorator';
 import { EXPORT_EXCLUDED_METADATA, EXPORTER_METADATA } from '../common/export.constants';
-import type { ColumnMetadata, EntityCategory, ExporterCategory, ExportFieldPlan, PlannedCategory, ResolvedScope } from './export-category.interface';
+import { DEFAULT_FILE_MAX_BYTES, DEFAULT_FILE_STALL_MS, parseByteSize } from './byte-size.util';
+import type { ExportFileMetadata } from './export-file.decorator';
+import { parseDuration } from '../common/duration.util';
+import type { ColumnMetadata, EntityCategory, ExportFilePlan, ExporterCategory, ExportFieldPlan, PlannedCategory, ResolvedScope } from './export-category.interface';
 import type { ExporterMetadata } from './exporter.decorator';
 import { CATEGORY_NAME, planExporterCategory } from './exporter-category.util';
 import { isSensitiveName } from './sensitive-name.util';
@@ -194,22 +197,27 @@ export class ExportExplorer implements OnModuleInit {
     return { kind: 'relation', path, column };
   }
 
-  private planFields(metadata: EntityMetadata): Pick<EntityCategory, 'fields' | 'omitted'> {
+  private planFields(metadata: EntityMetadata): Pick<EntityCategory, 'fields' | 'omitted' | 'files' | 'idKeys'> {
     const target = metadata.target as Function;
     const decorated = new Set(this.accessor.getFieldKeys(target));
     for (const key of decorated) {
       if (!this.findColumn(metadata, key)) {
         const field = this.accessor.getField(target, key);
-        const name = field?.redact ? '@Redact()' : '@ExportField()';
+        const name = field?.file ? '@ExportFile()' : field?.redact ? '@Redact()' : '@ExportField()';
         throw new ExportRegistryError(ExportMessages.fieldNotColumn(metadata.name, key, name));
       }
     }
     const fields: ExportFieldPlan[] = [];
     const omitted: EntityCategory['omitted'][number][] = [];
+    const files: ExportFilePlan[] = [];
     for (const column of metadata.columns) {
       const key = fieldKey(column);
       const field = decorated.has(key) ? this.accessor.getField(target, key) : undefined;
       const redact = field?.redact;
+      if (field?.file) {
+        if (redact) throw new ExportRegistryError(ExportMessages.badExportFile(metadata.name, key, 'it is also @Redact(): a redacted field references no file to export'));
+        files.push(planFile(metadata.name, key, field.file));
+      }
       if (redact?.mode === 'omit') {
         omitted.push({ key, reason: 'redact' });
       } else if (redact) {
@@ -220,12 +228,26 @@ export class ExportExplorer implements OnModuleInit {
         fields.push({ key, column });
       }
     }
-    return { fields, omitted };
+    const idKeys = metadata.primaryColumns.map(fieldKey);
+    return { fields, omitted, ...(files.length > 0 ? { files, idKeys } : {}) };
   }
 
   private findColumn(metadata: EntityMetadata, name: string): ColumnMetadata | undefined {
     return metadata.columns.find((c) => c.propertyPath === name) ?? metadata.columns.find((c) => c.databaseName === name);
   }
+}
+
+/** Validates an `@ExportFile()`'s options at boot. */
+function planFile(entity: string, key: string, file: ExportFileMetadata): ExportFilePlan {
+  const bad = (why: string) => new ExportRegistryError(ExportMessages.badExportFile(entity, key, why));
+  if (typeof file.resolve !== 'function') throw bad('"resolve" must be a function (row, ctx) => { stream, name } | { url, name } | null');
+  const maxBytes = file.maxBytes === undefined ? DEFAULT_FILE_MAX_BYTES : parseByteSize(file.maxBytes);
+  if (maxBytes === undefined) throw bad(`"maxBytes" must be a positive number of bytes or a size such as '50MB', not ${JSON.stringify(file.maxBytes)}`);
+  const onError = file.onError ?? 'skip';
+  if (onError !== 'skip' && onError !== 'fail') throw bad(`"onError" must be 'skip' or 'fail', not ${JSON.stringify(file.onError)}`);
+  const stallTimeoutMs = file.stallTimeout === undefined ? DEFAULT_FILE_STALL_MS : parseDuration(file.stallTimeout);
+  if (stallTimeoutMs === undefined) throw bad(`"stallTimeout" must be a duration such as '30s', not ${JSON.stringify(file.stallTimeout)}`);
+  return { key, resolve: file.resolve as ExportFilePlan['resolve'], maxBytes, onError, stallTimeoutMs };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EXPORT_FIELD_METADATA, EXPORT_FIELDS_METADATA } from '../common/export.constants';
+import type { ExportFileMetadata } from './export-file.decorator';
 
 /**
  * A custom mask: receives the stored value (as the entity holds it), returns what the archive shows.
@@ -18,6 +19,8 @@ export interface ExportFieldMetadata {
   redact?: { mode: 'omit' } | { mode: 'last4' } | { mode: 'fn'; fn: RedactFn };
   /** Set by `@ExportField({ sensitive: false })`: a credential-like name that is not a secret. */
   allowSensitiveName?: boolean;
+  /** Set by `@ExportFile()`: the file the field references goes into the archive. */
+  file?: ExportFileMetadata;
 }
 
 /** Writes field metadata, merging with what other decorators stored on the same field. */

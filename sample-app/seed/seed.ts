@@ -13,6 +13,7 @@ import {
   Webhook,
 } from '../entities';
 import { BulkInserter } from './bulk-insert';
+import { screenshotName } from '../files/ticket-screenshot';
 import {
   COUNTRIES,
   CSAT_COMMENTS,
@@ -173,6 +174,7 @@ export async function seedHelpDesk(dataSource: DataSource, options: SeedOptions)
           createdAt: new Date(createdAt),
           updatedAt: new Date(createdAt),
           solvedAt: null,
+          screenshot: screenshotName(1001 + i),
         };
         const firstName = customer.name.split(' ')[0];
         const messageCount = rng.weighted([[1, 8], [2, 22], [3, 26], [4, 20], [5, 12], [6, 8], [8, 4]] as const);
