@@ -4,6 +4,7 @@ import type { EntityCategory, ExportFilePlan, PlannedCategory } from '../metadat
 import type { ExportFileContext, ExportFileSource, ExportFileStream } from '../metadata/export-file.decorator';
 import { CategorySource, LineChunker, NdjsonChunk } from '../source/category-source';
 import { ExportProcessingError } from '../common/export.error';
+import { failureReason } from '../common/failure-reason.util';
 import type { ArchiveContext } from './archive.writer';
 import { isCompressed, safeFileName, uniqueFileName } from './attachment-name.util';
 import type { ZipStreamWriter } from './zip-stream.writer';
@@ -318,7 +319,10 @@ function isoOrNull(value: Date | string | null | undefined): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
+/**
+ * Why a file could not be read, safe for the manifest: our own watchdog's words, else only the
+ * error's class and code (the host's message may quote a path, a bucket or a credential).
+ */
 function messageOf(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 300);
+  return err instanceof FileReadError ? err.message : failureReason(err);
 }
