@@ -43,3 +43,13 @@ export const ACTIVE_EXPORT_STATUSES: readonly ExportStatus[] = [
   ExportStatus.Processing,
   ExportStatus.Completed,
 ];
+
+/**
+ * What an export is of: the whole account (`'account'`, the owner/admin export) or the data
+ * about one member (`'personal'`).
+ * @publicApi
+ */
+export type ExportKind = 'account' | 'personal';
+
+/** Every export kind, in the order the API lists them. @publicApi */
+export const EXPORT_KINDS: readonly ExportKind[] = ['account', 'personal'];

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { ExportFormat, ExportStatus } from '../common/export-status.enum';
 import { DataExportDownload } from './data-export-download.entity';
 import { DataExportEvent } from './data-export-event.entity';
-import type { ExportKind } from '../interfaces/export-principal.interface';
+import type { ExportKind } from '../common/export-status.enum';
 
 /** Filters an export was requested with. @publicApi */
 export interface ExportFilters {

@@ -1,3 +1,7 @@
+import type { ExportKind } from '../common/export-status.enum';
+
+export { EXPORT_KINDS, type ExportKind } from '../common/export-status.enum';
+
 /**
  * Who asks: resolved from the HTTP request (default `req.user`) or passed to `ExportService`.
  * @publicApi
@@ -8,16 +12,6 @@ export interface ExportPrincipal {
   role: string;
   email?: string;
 }
-
-/**
- * What an export is of: the whole account (`'account'`, the owner/admin export) or the data
- * about one member (`'personal'`).
- * @publicApi
- */
-export type ExportKind = 'account' | 'personal';
-
-/** Every export kind, in the order the API lists them. @publicApi */
-export const EXPORT_KINDS: readonly ExportKind[] = ['account', 'personal'];
 
 /**
  * What a scope function, a `personal` function and an exporter receive: what the export is of
