@@ -25,6 +25,7 @@ import { ExportMetadataAccessor } from './metadata/export-metadata.accessor';
 import { ExportExplorer } from './metadata/export.explorer';
 import { ExportRegistry } from './metadata/export.registry';
 import { ExportService } from './service/export.service';
+import { ExportRequests } from './service/export-requests';
 import { ExportAccountState } from './service/export-account-state';
 import { ExportDownloads } from './service/export-downloads';
 import { ExportStorage } from './storage/export.storage';
@@ -119,6 +120,7 @@ export class ExportModule extends ConfigurableModuleClass {
       ExportAudit,
       ExportDownloads,
       ExportAccountState,
+      ExportRequests,
       ExportService,
       ExportAdminService,
       ExportEstimator,

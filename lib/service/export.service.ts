@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { DataSource, FindOptionsWhere, Repository } from 'typeorm';
 import { DataExportDownload } from '../entities/data-export-download.entity';
@@ -7,36 +6,26 @@ import { DataExportEvent } from '../entities/data-export-event.entity';
 import { ExportClock } from '../common/export.clock';
 import { DataExport } from '../entities/data-export.entity';
 import { ExportStatus } from '../common/export-status.enum';
-import {
-  ExportAlreadyActiveException,
-  ExportEmailRequiredException,
-  ExportLinkExpiredException,
-  ExportNotFoundException,
-} from '../common/export.exception';
+import { ExportNotFoundException } from '../common/export.exception';
 import { EXPORT_DATA_SOURCE, EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
-import { ExportLinkSigner } from '../crypto/export-link.signer';
-import { ExportNotifier } from '../notifier/export.notifier';
 import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import { ExportPolicy } from '../policy/export.policy';
 import { ExportProducer } from '../queue/export.producer';
 import { ExportRegistry } from '../metadata/export.registry';
-import { notifySafely } from '../common/notify-safely.util';
 import { CANCELLABLE_STATUSES, ExportStore } from '../lifecycle/export.store';
 import { ExportRegistryError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportEvent } from '../interfaces/export-event.interface';
 import { ExportEvents } from '../lifecycle/export-events';
-import type { ExportAuditNote } from '../lifecycle/export-audit';
 import type { ExportKind, ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
-import { requesterOf, toExportView } from '../lifecycle/export-view.util';
+import { toExportView } from '../lifecycle/export-view.util';
 import type { RequestExportInput } from '../interfaces/request-export.interface';
 import { isExportId } from '../common/export-id.util';
 import { ExportAccountState } from './export-account-state';
 import { ExportDownloads } from './export-downloads';
 import { validateRequestKind } from './request-input.util';
-import { exportSlot } from '../lifecycle/export-slot.util';
 import { resolveRequest } from './request-subject.util';
 import type { ExportDownload, ExportDownloadContext, ExportDownloadInfo, ExportRangeChooser } from './export-downloads';
 import { assertMember, assertPrincipal, canManage } from './principal.util';
@@ -44,17 +33,9 @@ import type { ByteRange } from '../storage/export.storage';
 import type { ExportEstimate } from '../interfaces/export-estimate.interface';
 import { ExportEstimator } from './export-estimator';
 import { ExportInstant, ExportInstantDownload } from './export-instant';
+import { ExportRequestHow, ExportRequests } from './export-requests';
 
-/** An address that fits its column, or none. */
-function fitEmail(email: unknown): string | null {
-  return typeof email === 'string' && email.length <= 320 ? email : null;
-}
-
-/** How a request is made, for the admin service: the policy's rules overridden, the audit record it writes. @internal */
-export interface ExportRequestHow {
-  override?: boolean;
-  note?: ExportAuditNote;
-}
+export type { ExportRequestHow } from './export-requests';
 
 /** What the boot warns about when email confirmation is on. */
 const CONFIRMATION_NEEDS_EMAIL =
@@ -76,8 +57,6 @@ export class ExportService implements OnModuleInit {
     private readonly registry: ExportRegistry,
     private readonly producer: ExportProducer,
     private readonly policy: ExportPolicy,
-    private readonly links: ExportLinkSigner,
-    private readonly notifier: ExportNotifier,
     private readonly events: ExportEvents,
     private readonly clock: ExportClock,
     private readonly accounts: ExportAccountState,
@@ -85,6 +64,7 @@ export class ExportService implements OnModuleInit {
     private readonly store: ExportStore,
     private readonly estimator: ExportEstimator,
     private readonly instantDownloads: ExportInstant,
+    private readonly requests: ExportRequests,
   ) {}
 
   onModuleInit(): void {
@@ -116,55 +96,8 @@ export class ExportService implements OnModuleInit {
    *   ExportInvalidRequestException, ExportAlreadyActiveException, ExportCooldownException,
    *   ExportQueueUnavailableException
    */
-  async request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}, how: ExportRequestHow = {}): Promise<ExportView> {
-    const { kind, member: subject, format, filters } = await resolveRequest(this.policy, this.registry, principal, input);
-    const who = principal as ExportPrincipal;
-    if (this.accounts.lacksConfirmationEmail(who)) throw new ExportEmailRequiredException();
-    const now = this.clock.now();
-    const accountId = who.accountId;
-    const subjectUserId = subject?.userId ?? null;
-    const slot = exportSlot(accountId, kind, subjectUserId);
-
-    const holder = await this.accounts.activeHolder(slot, now);
-    if (holder) throw new ExportAlreadyActiveException(holder.id);
-    // An operator's override (ExportAdminService.requestFor) skips the policy's request rules
-    // (cooldown, custom refusals); who may be exported, and the slot, still hold.
-    if (!how.override) await this.policy.assertCanRequest(who, {
-      now,
-      lastCompleted: await this.accounts.lastCompleted(accountId, kind, subjectUserId),
-      kind,
-      ...(subjectUserId ? { subjectUserId } : {}),
-    });
-
-    const confirmed = !this.options.confirmation.required;
-    const row = this.repo.create({
-      id: randomUUID(),
-      accountId,
-      requestedBy: who.userId,
-      requesterEmail: fitEmail(who.email),
-      kind,
-      subjectUserId,
-      subjectEmail: subject ? fitEmail(subject.email) : null,
-      status: confirmed ? ExportStatus.Confirmed : ExportStatus.Pending,
-      format,
-      filters,
-      activeSlot: slot,
-      rowsDone: 0,
-      rowsEstimated: null,
-      percent: 0,
-      attempts: 0,
-      downloadCount: 0,
-      createdAt: now,
-      confirmedAt: confirmed ? now : null,
-    });
-    // Race-safe: of concurrent requests for one slot, the unique index lets one insert through.
-    await this.store.request(row, how.note);
-    if (confirmed) {
-      await this.enqueueOrRelease(row);
-    } else {
-      await notifySafely(this.logger, () => this.notifier.confirmationRequested(toExportView(row), this.links.confirmationUrl(row), requesterOf(row)));
-    }
-    return toExportView(row);
+  request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}, how: ExportRequestHow = {}): Promise<ExportView> {
+    return this.requests.request(principal, input, how);
   }
 
   /**
@@ -173,30 +106,8 @@ export class ExportService implements OnModuleInit {
    * @throws ExportLinkInvalidException, ExportLinkExpiredException (the export then expires),
    *   ExportNotFoundException, ExportQueueUnavailableException
    */
-  async confirm(id: string, token: unknown): Promise<ExportView> {
-    try {
-      this.links.verify(String(id), 'confirm', token);
-    } catch (err) {
-      if (err instanceof ExportLinkExpiredException) {
-        await this.store.expireUnconfirmed(String(id));
-      }
-      throw err;
-    }
-    const row = await this.repo.findOneBy({ id });
-    if (!row) throw new ExportNotFoundException();
-    if (row.status === ExportStatus.Pending) {
-      const now = this.clock.now();
-      if (await this.store.confirm(row, now)) {
-        Object.assign(row, { status: ExportStatus.Confirmed, confirmedAt: now });
-        await this.enqueueOrRelease(row);
-        return toExportView(row);
-      }
-      return toExportView(await this.repo.findOneByOrFail({ id }));
-    }
-    if ([ExportStatus.Expired, ExportStatus.Cancelled, ExportStatus.Failed].includes(row.status)) {
-      throw new ExportLinkExpiredException('This export is no longer available. Request a new export.');
-    }
-    return toExportView(row);
+  confirm(id: string, token: unknown): Promise<ExportView> {
+    return this.requests.confirm(id, token);
   }
 
   /**
@@ -330,14 +241,5 @@ export class ExportService implements OnModuleInit {
       this.assertPrincipal(who);
     }
     return row;
-  }
-
-  private async enqueueOrRelease(row: DataExport): Promise<void> {
-    try {
-      await this.producer.enqueue(row.id);
-    } catch (err) {
-      await this.store.failUnqueued(row, 'The job queue was unavailable.');
-      throw err;
-    }
   }
 }
