@@ -136,13 +136,17 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
     expect(Buffer.concat([first.body, second.body]).equals(bytes)).toBe(true);
     const suffix = await http.get(path).set('Range', 'bytes=-10').buffer(true).parse(binary).expect(206);
     expect((suffix.body as Buffer).equals(bytes.subarray(bytes.length - 10))).toBe(true);
+    // A suffix longer than the file selects all of it (RFC 9110 §14.1.2).
+    const oversized = await http.get(path).set('Range', 'bytes=-999999999').buffer(true).parse(binary).expect(206);
+    expect(oversized.headers['content-range']).toBe(`bytes 0-${bytes.length - 1}/${bytes.length}`);
+    expect((oversized.body as Buffer).equals(bytes)).toBe(true);
     const outside = await http.get(path).set('Range', `bytes=${bytes.length + 5}-`).expect(416);
     expect(outside.headers['content-range']).toBe(`bytes */${bytes.length}`);
     // A stale If-Range sends the whole file.
     await http.get(path).set('Range', 'bytes=0-9').set('If-Range', '"other"').expect(200);
 
     const stored = await t.dataSource.getRepository(DataExport).findOneByOrFail({ id });
-    expect(stored.downloadCount).toBe(5);
+    expect(stored.downloadCount).toBe(6);
     expect(stored.lastDownloadedAt).not.toBeNull();
   });
 
