@@ -21,6 +21,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { FINAL_STATUSES, STATUS_RANK } from '../lifecycle/export.store';
@@ -40,6 +41,7 @@ import { CreateExportDto } from './dto/create-export.dto';
 import { ExportExceptionFilter } from './export-exception.filter';
 import { ParseExportIdPipe } from './export-id.pipe';
 import { contentDisposition, parseRange } from './range.util';
+import { isJsonType, mediaType, prefersHtml, requestUrl, sendHtml, setReplyHeader, takeResponse } from './http-adapter.util';
 import { ExportRequestBodyGuard } from './request-body.guard';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
@@ -172,9 +174,10 @@ export class ExportController {
   @ApiProduces('text/html')
   async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) _id: string): Promise<void> {
     await this.beforeRoute('confirmPage', req);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.type('html').send(confirmPage(req.originalUrl));
+    const raw = takeResponse(res);
+    raw.setHeader('Cache-Control', 'no-store');
+    raw.setHeader('Referrer-Policy', 'no-referrer');
+    sendHtml(raw, HttpStatus.OK, confirmPage(requestUrl(req)));
   }
 
   @Post(':id/confirm')
@@ -185,8 +188,9 @@ export class ExportController {
   async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<ExportView | string> {
     await this.beforeRoute('confirm', req);
     const view = await this.exports.confirm(id, token);
-    if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
-      res.type('html');
+    const type = mediaType(req.headers['content-type']);
+    if (type === 'application/x-www-form-urlencoded' || (prefersHtml(req.headers.accept) && !isJsonType(type))) {
+      setReplyHeader(res, 'Content-Type', 'text/html; charset=utf-8');
       return confirmedPage();
     }
     return view;
@@ -243,11 +247,16 @@ export class ExportController {
       try {
         download = meta = await this.exports.openDownload(id, token, choose, context);
       } catch (err) {
-        if (err instanceof ExportRangeNotSatisfiableException) res.setHeader('Content-Range', `bytes */${err.size}`);
+        if (err instanceof ExportRangeNotSatisfiableException) takeResponse(res).setHeader('Content-Range', `bytes */${err.size}`);
         throw err;
       }
       wanted = download.range;
     }
+    await this.sendDownload(takeResponse(res), meta, wanted, download);
+  }
+
+  /** Writes a download's headers and bytes on Node's response (the same on every adapter). */
+  private async sendDownload(res: ServerResponse, meta: ExportDownloadInfo, wanted: ReturnType<ExportRangeChooser>, download: ExportDownload | undefined): Promise<void> {
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('ETag', `"${meta.sha256}"`);
     res.setHeader('Content-Type', meta.contentType);
@@ -257,15 +266,15 @@ export class ExportController {
     res.setHeader('Referrer-Policy', 'no-referrer');
     if (wanted === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${meta.size}`);
-      res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+      res.statusCode = HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
       return void res.end();
     }
     if (wanted) {
-      res.status(HttpStatus.PARTIAL_CONTENT);
+      res.statusCode = HttpStatus.PARTIAL_CONTENT;
       res.setHeader('Content-Range', `bytes ${wanted.start}-${wanted.end}/${meta.size}`);
       res.setHeader('Content-Length', String(wanted.end - wanted.start + 1));
     } else {
-      res.status(HttpStatus.OK);
+      res.statusCode = HttpStatus.OK;
       res.setHeader('Content-Length', String(meta.size));
     }
     if (!download) return void res.end();

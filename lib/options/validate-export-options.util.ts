@@ -109,7 +109,8 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     stalledIntervalMs: explicitDuration('stalledInterval', options.stalledInterval, 100),
     progressIntervalMs: duration('progressInterval', options.progressInterval, D.progressInterval),
     enqueueTimeoutMs: duration('enqueueTimeout', options.enqueueTimeout, D.enqueueTimeout),
-    principal: options.principal ?? ((req: any) => req?.user),
+    // Fastify hands over its own request; middleware set `user` on Node's under it (`raw`).
+    principal: options.principal ?? ((req: any) => req?.user ?? req?.raw?.user),
     coverage: coverage(options.coverage),
     about: validateAbout('ExportModule option "about"', options.about),
     csv: csv(options.csv),

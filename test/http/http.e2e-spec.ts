@@ -7,8 +7,8 @@ import { DataExport, EXPORT_QUEUE, ExportNotifier, ExportStatus } from 'nestjs-d
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExportLinkSigner } from '../../lib/crypto/export-link.signer';
-import { DATABASES } from '../utils/databases';
-import { createTestApp, RecordingNotifier, TestApp, TestClock, waitForExport } from '../utils/test-app';
+import { DATABASES, DatabaseName } from '../utils/databases';
+import { createTestApp, RecordingNotifier, TestAdapter, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
@@ -27,7 +27,14 @@ function binary(res: request.Response, cb: (err: Error | null, body: Buffer) => 
   res.on('end', () => cb(null, Buffer.concat(chunks)));
 }
 
-describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
+/** Every database on Express; Fastify on SQLite and PostgreSQL (the same scenarios, one code path). */
+const TARGETS: [DatabaseName, TestAdapter][] = [
+  ...DATABASES.map((db): [DatabaseName, TestAdapter] => [db, 'express']),
+  ['sqlite', 'fastify'],
+  ['postgres', 'fastify'],
+];
+
+describe.each(TARGETS)('HTTP endpoints on %s with %s', (db, adapter) => {
   let t: TestApp;
   let clock: TestClock;
   let http: ReturnType<typeof request>;
@@ -38,6 +45,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
       entities: HELP_DESK_ENTITIES,
       clock,
       configure: fakeAuth,
+      adapter,
       exportOptions: { downloadTtl: '24h', cooldown: '48h', progressInterval: 20, baseUrl: 'https://app.example.com/api' },
     });
     await seedHelpDesk(t.dataSource, 3);
@@ -56,7 +64,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
   async function reboot(exportOptions: Parameters<typeof createTestApp>[1]['exportOptions']): Promise<void> {
     await t.close();
     clock = new TestClock();
-    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, clock, configure: fakeAuth, exportOptions });
+    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, clock, configure: fakeAuth, adapter, exportOptions });
     await seedHelpDesk(t.dataSource, 3);
     http = request(t.app.getHttpServer());
   }
@@ -77,7 +85,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
     for (const body of [
       { since: '2026-02-01T00:00:00Z', until: '2026-01-01T00:00:00Z' },
       { since: 'last tuesday' },
-      { format: 'csv' },
+      { format: 'rar' },
       { categories: 'tickets' },
       { categories: [] },
       { categories: [42] },
