@@ -51,6 +51,15 @@ export function requestUrl(req: AnyHttpRequest): string {
   return req.originalUrl ?? req.url ?? '/';
 }
 
+/** Where the Fastify hook keeps the `Content-Type` of an empty body it hid from Fastify's parsers. */
+export const ORIGINAL_CONTENT_TYPE = Symbol('data-export.original-content-type');
+
+/** A request's `Content-Type`, as the client sent it. @internal */
+export function originalContentType(req: unknown): string | undefined {
+  const raw = nodeRequest(req) as IncomingMessage & { [ORIGINAL_CONTENT_TYPE]?: string };
+  return raw[ORIGINAL_CONTENT_TYPE] ?? raw.headers['content-type'];
+}
+
 /** The media type of a `Content-Type` header, lowercase and without parameters. @internal */
 export function mediaType(header: string | string[] | undefined): string | undefined {
   if (header === undefined) return undefined;

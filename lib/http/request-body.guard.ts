@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../common/export.exception';
 import { readJsonBody } from './json-body.util';
-import { isJsonType, mediaType, nodeRequest } from './http-adapter.util';
+import { isJsonType, mediaType, nodeRequest, originalContentType } from './http-adapter.util';
 
 /** Deepest nesting a body may have; `POST /exports` needs 2 (an object holding a list). */
 export const MAX_BODY_DEPTH = 32;
@@ -36,7 +36,7 @@ export class ExportRequestBodyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const type = mediaType(req.headers['content-type']);
+    const type = mediaType(originalContentType(req));
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (isJsonType(type)) {
       if (hasBody && req.body === undefined) req.body = await readJsonBody(nodeRequest(req));
@@ -48,8 +48,8 @@ export class ExportRequestBodyGuard implements CanActivate {
   }
 }
 
-/** Walks a parsed body without recursion, so that no depth can overflow the stack. */
-function assertPlainJson(body: unknown): void {
+/** Walks a parsed body without recursion, so that no depth can overflow the stack. @internal */
+export function assertPlainJson(body: unknown): void {
   const stack: [unknown, number][] = [[body, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
