@@ -1,5 +1,5 @@
 import { BullModule } from '@nestjs/bull';
-import { DynamicModule, Global, INestApplication, LoggerService, Module } from '@nestjs/common';
+import { ConsoleLogger, DynamicModule, Global, INestApplication, LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -30,7 +30,7 @@ export interface ExportRouterOptions extends ExportModuleOptions, Pick<ExportMod
   entities?: Function[];
   /** Bull's key prefix for the export queue in Redis (default Bull's own, `bull`). */
   prefix?: string;
-  /** Where the feature logs (default: Nest's console logger; `false`: nothing). */
+  /** Where the feature logs (default: the console, without Nest's boot messages; `false`: nothing). */
   logger?: LoggerService | false;
 }
 
@@ -62,6 +62,17 @@ class HostDataSourceModule {
 
 @Module({})
 class ExportRouterModule {}
+
+/** Nest's own boot messages, which a host without Nest has no use for. */
+const NEST_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
+/** The default logger: the console, without Nest's boot messages. */
+class ExportRouterLogger extends ConsoleLogger {
+  log(message: unknown, context?: string): void {
+    if (context !== undefined && NEST_CONTEXTS.has(context)) return;
+    super.log(message, context);
+  }
+}
 
 /** Bull's connection options from the `redis` option (a URL, or ioredis options). */
 function bullConnection(redis: string | ExportRedisOptions | undefined): { url?: string; redis?: ExportRedisOptions } {
@@ -107,7 +118,7 @@ export async function createExportRouter(options: ExportRouterOptions): Promise<
       ],
     },
     new ExpressAdapter(host),
-    { logger, abortOnError: false },
+    { logger: logger ?? new ExportRouterLogger(), abortOnError: false },
   );
   await app.init();
   // Mounted at `/api/exports`, the router sees `/123/download`; the endpoints live under `/exports`.
