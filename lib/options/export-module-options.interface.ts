@@ -1,5 +1,19 @@
-import type { Provider, Type } from '@nestjs/common';
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
 import type { ExportNotifier } from '../notifier/export.notifier';
+
+/**
+ * The `notifier` option: a class, an instance, or a factory with injected dependencies.
+ * @publicApi
+ */
+export type ExportNotifierChoice =
+  | Type<ExportNotifier>
+  | ExportNotifier
+  | {
+      /** Modules whose exported providers the factory injects (the host's mail module). */
+      imports?: ModuleMetadata['imports'];
+      useFactory: (...deps: any[]) => ExportNotifier | Promise<ExportNotifier>;
+      inject?: (InjectionToken | OptionalFactoryDependency)[];
+    };
 import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../common/duration.util';
@@ -294,10 +308,13 @@ export interface ExportModuleExtras {
    */
   policy?: Type<ExportPolicy>;
   /**
-   * The notifier class that sends confirmation and ready messages.
+   * What sends confirmation and ready messages: a class (built by Nest, its dependencies from
+   * the module's scope), an instance, or `{ imports, useFactory, inject }` (a factory with
+   * injected dependencies from the modules in `imports`, such as the host's mailer:
+   * `{ imports: [MailModule], useFactory: (mailer) => new MailNotifier(mailer), inject: [Mailer] }`).
    * @default LoggingExportNotifier
    */
-  notifier?: Type<ExportNotifier>;
+  notifier?: ExportNotifierChoice;
   /**
    * Name of the host's TypeORM DataSource that holds the exportable entities and `data_exports`.
    * @default 'default'
