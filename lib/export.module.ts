@@ -95,6 +95,7 @@ export class ExportModule extends ConfigurableModuleClass {
       inject: [EXPORT_RESOLVED_OPTIONS, { token: getSharedConfigToken(), optional: true }],
       useFactory: (options: ResolvedExportOptions, host?: BullModuleOptions) => ({
         ...(options.redis === undefined ? {} : typeof options.redis === 'string' ? { url: options.redis } : { redis: options.redis }),
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         settings: exportQueueSettings(options, host?.settings),
       }),
     });

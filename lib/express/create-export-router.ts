@@ -28,8 +28,6 @@ export interface ExportRouterOptions extends ExportModuleOptions, Pick<ExportMod
    * DataSource at startup. The exported categories are found in the DataSource either way.
    */
   entities?: Function[];
-  /** Bull's key prefix for the export queue in Redis (default Bull's own, `bull`). */
-  prefix?: string;
   /** Where the feature logs (default: the console, without Nest's boot messages; `false`: nothing). */
   logger?: LoggerService | false;
 }

@@ -51,6 +51,12 @@ export interface ExportModuleOptions {
    */
   redis?: string | ExportRedisOptions;
   /**
+   * Bull's key prefix for the export queue in Redis (`<prefix>:data-export:…`), to keep several
+   * apps or environments apart on one Redis. When omitted: the host's `BullModule.forRoot()`
+   * prefix, else Bull's own (`bull`). Every process of the app (web and workers) sets the same.
+   */
+  prefix?: string;
+  /**
    * Where archives are stored.
    * @default new LocalDiskStorage('./var/exports')
    */
@@ -356,6 +362,7 @@ export interface ExportOptionsFactory {
 export interface ResolvedExportOptions {
   secret: string;
   redis?: string | ExportRedisOptions;
+  prefix?: string;
   storage: ExportStorage;
   encryption: boolean;
   batchSize: number;

@@ -73,6 +73,9 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
   if (options.redis !== undefined && typeof options.redis !== 'string' && typeof options.redis !== 'object') {
     throw new InvalidExportOptionsError(ExportMessages.badRedis());
   }
+  if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.trim() === '' || options.prefix.length > 100)) {
+    throw new InvalidExportOptionsError(ExportMessages.badPrefix(options.prefix));
+  }
   const allowedRoles = options.allowedRoles ?? [...D.allowedRoles];
   if (!Array.isArray(allowedRoles) || allowedRoles.some((r) => typeof r !== 'string' || !r)) {
     throw new InvalidExportOptionsError(ExportMessages.badRoles());
@@ -83,6 +86,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
   return Object.freeze({
     secret,
     redis: options.redis,
+    prefix: options.prefix,
     storage,
     encryption: flag('encryption', options.encryption, D.encryption),
     batchSize: integer('batchSize', options.batchSize, D.batchSize, 1, 1_000_000),
