@@ -27,7 +27,7 @@ import { defer, filter, from, interval, map, merge, Observable, startWith, switc
 import { FINAL_STATUSES, STATUS_RANK } from '../lifecycle/export.store';
 import { ExportInvalidRequestException, ExportRangeNotSatisfiableException } from '../common/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
-import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ExportConfirmationPageState, ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
@@ -35,13 +35,13 @@ import type { ExportEstimate } from '../interfaces/export-estimate.interface';
 import { parseExportQuery } from './export-query.util';
 import { sendInstantDownload } from './instant-download.util';
 import type { ExportDownload, ExportDownloadInfo, ExportRangeChooser } from '../service/export-downloads';
-import { ExportService } from '../service/export.service';
-import { confirmedPage, confirmPage } from './confirm-page.util';
+import { confirmationStateOf, ExportService } from '../service/export.service';
+import { defaultConfirmationPage } from './confirm-page.util';
 import { CreateExportDto } from './dto/create-export.dto';
 import { ExportExceptionFilter } from './export-exception.filter';
 import { ParseExportIdPipe } from './export-id.pipe';
 import { contentDisposition, parseRange } from './range.util';
-import { isJsonType, mediaType, prefersHtml, requestUrl, sendHtml, setReplyHeader, takeResponse } from './http-adapter.util';
+import { isJsonType, mediaType, originalContentType, prefersHtml, requestUrl, sendHtml, sendJson, takeResponse } from './http-adapter.util';
 import { ExportRequestBodyGuard } from './request-body.guard';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
@@ -170,14 +170,12 @@ export class ExportController {
   }
 
   @Get(':id/confirm')
-  @ApiOperation({ summary: 'Confirmation link: a page whose button POSTs (a GET changes nothing)' })
+  @ApiOperation({ summary: 'Confirmation link: a page for the export\'s state; awaiting confirmation, a button that POSTs (a GET changes nothing)' })
   @ApiProduces('text/html')
-  async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) _id: string): Promise<void> {
+  async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
     await this.beforeRoute('confirmPage', req);
-    const raw = takeResponse(res);
-    raw.setHeader('Cache-Control', 'no-store');
-    raw.setHeader('Referrer-Policy', 'no-referrer');
-    sendHtml(raw, HttpStatus.OK, confirmPage(requestUrl(req)));
+    const state = await this.exports.confirmationState(id, token);
+    this.sendConfirmationPage(req, res, id, state);
   }
 
   @Post(':id/confirm')
@@ -185,15 +183,38 @@ export class ExportController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
   @ApiQuery({ name: 'token' })
-  async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<ExportView | string> {
+  async confirm(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
     await this.beforeRoute('confirm', req);
     const view = await this.exports.confirm(id, token);
-    const type = mediaType(req.headers['content-type']);
+    const type = mediaType(originalContentType(req));
     if (type === 'application/x-www-form-urlencoded' || (prefersHtml(req.headers.accept) && !isJsonType(type))) {
-      setReplyHeader(res, 'Content-Type', 'text/html; charset=utf-8');
-      return confirmedPage();
+      return this.sendConfirmationPage(req, res, id, confirmationStateOf(view.status));
     }
-    return view;
+    sendJson(takeResponse(res), HttpStatus.OK, view);
+  }
+
+  /**
+   * A confirmation page: the `confirmation.page` option's HTML, a redirect to the host's page
+   * it names, or the library's page; each with a way back to the app.
+   */
+  private sendConfirmationPage(req: Request, res: Response, id: string, state: ExportConfirmationPageState['state']): void {
+    const { page, returnUrl } = this.options.confirmation;
+    const origin = new URL(this.options.baseUrl).origin;
+    const action = state === 'confirm' ? requestUrl(req) : undefined;
+    const raw = takeResponse(res);
+    raw.setHeader('Cache-Control', 'no-store');
+    raw.setHeader('Referrer-Policy', 'no-referrer');
+    if (typeof page === 'string') {
+      const target = new URL(page, origin);
+      target.searchParams.set('exportId', id);
+      target.searchParams.set('state', state);
+      if (action) target.searchParams.set('confirmUrl', new URL(action, origin).toString());
+      raw.statusCode = HttpStatus.SEE_OTHER;
+      raw.setHeader('Location', target.toString());
+      return void raw.end();
+    }
+    const render = page ?? defaultConfirmationPage;
+    sendHtml(raw, HttpStatus.OK, render({ state, exportId: id, action, returnUrl: returnUrl ?? `${origin}/` }));
   }
 
   @Head(':id/download')

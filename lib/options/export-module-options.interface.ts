@@ -2,6 +2,25 @@ import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provide
 import type { ExportNotifier } from '../notifier/export.notifier';
 
 /**
+ * What a confirmation page shows: `confirm` (the export awaits confirmation: a button that
+ * POSTs `action`), `confirmed` (it is being prepared), `completed` (it is ready; the download
+ * link went out by email), `unavailable` (expired, cancelled, failed, or a link that is not
+ * valid).
+ * @publicApi
+ */
+export interface ExportConfirmationPageState {
+  state: 'confirm' | 'confirmed' | 'completed' | 'unavailable';
+  exportId: string;
+  /** The URL the confirm button POSTs (with its token), for `confirm`. */
+  action?: string;
+  /** Where "Back" leads. */
+  returnUrl: string;
+}
+
+/** The `confirmation.page` option: HTML per state, or the host's page to redirect to. @publicApi */
+export type ExportConfirmationPage = string | ((page: ExportConfirmationPageState) => string);
+
+/**
  * The `notifier` option: a class, an instance, or a factory with injected dependencies.
  * @publicApi
  */
@@ -111,7 +130,18 @@ export interface ExportModuleOptions {
    * Email confirmation before processing starts.
    * @default { required: false, ttl: '24h' }
    */
-  confirmation?: { required?: boolean; ttl?: Duration };
+  confirmation?: {
+    required?: boolean;
+    ttl?: Duration;
+    /**
+     * Replaces the pages a confirmation link opens: a function returning the HTML for a state,
+     * or the URL of the host's own page, which is then redirected to (303) with `exportId` and
+     * `state` in the query (and `confirmUrl`, the URL to POST, while the export awaits it).
+     */
+    page?: ExportConfirmationPage;
+    /** Where the pages' "Back" link leads (an absolute http(s) URL or a path); else `baseUrl`'s origin. */
+    returnUrl?: string;
+  };
   /**
    * Public origin (and path prefix) of the API, used to build the links sent to users:
    * `<baseUrl>/<path>/<id>/download?token=…`.
@@ -373,7 +403,7 @@ export interface ResolvedExportOptions {
   downloadTtlMs: number;
   cooldownMs: number;
   allowedRoles: readonly string[];
-  confirmation: { required: boolean; ttlMs: number };
+  confirmation: { required: boolean; ttlMs: number; page?: ExportConfirmationPage; returnUrl?: string };
   baseUrl: string;
   linkTtlMs: number;
   downloadRequiresPrincipal: boolean;

@@ -4,7 +4,7 @@ import { InvalidExportOptionsError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import { parseDuration } from '../common/duration.util';
 import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
-import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
+import type { ExportConfirmationPage, ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
 import { validateAbout } from '../options/export-about.util';
 import { resolveSigning } from './export-signing.util';
 
@@ -100,6 +100,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     confirmation: Object.freeze({
       required: flag('confirmation.required', options.confirmation?.required, D.confirmationRequired),
       ttlMs: duration('confirmation.ttl', options.confirmation?.ttl, D.confirmationTtl),
+      ...confirmationPage(options.confirmation?.page, options.confirmation?.returnUrl),
     }),
     baseUrl: baseUrl(options.baseUrl),
     downloadRequiresPrincipal: flag('downloadRequiresPrincipal', options.downloadRequiresPrincipal, false),
@@ -159,6 +160,18 @@ function csv(value: ExportModuleOptions['csv']): ResolvedExportOptions['csv'] {
     neutralizeFormulas: flag('csv.neutralizeFormulas', value?.neutralizeFormulas, true),
     bom: flag('csv.bom', value?.bom, false),
   });
+}
+
+/** The `confirmation.page` and `confirmation.returnUrl` options, checked. */
+function confirmationPage(page: unknown, returnUrl: unknown): { page?: ExportConfirmationPage; returnUrl?: string } {
+  const url = (v: unknown) => typeof v === 'string' && (/^\/(?!\/)/.test(v) || /^https?:\/\/[^\s]+$/i.test(v));
+  if (page !== undefined && typeof page !== 'function' && !url(page)) {
+    throw new InvalidExportOptionsError('ExportModule option "confirmation.page" must be a function returning HTML, or the URL (absolute http(s), or a path) of your own page.');
+  }
+  if (returnUrl !== undefined && !url(returnUrl)) {
+    throw new InvalidExportOptionsError('ExportModule option "confirmation.returnUrl" must be an absolute http(s) URL or a path starting with "/".');
+  }
+  return { ...(page === undefined ? {} : { page: page as ExportConfirmationPage }), ...(returnUrl === undefined ? {} : { returnUrl: returnUrl as string }) };
 }
 
 function baseUrl(value: unknown): string {

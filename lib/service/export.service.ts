@@ -158,6 +158,21 @@ export class ExportService implements OnModuleInit {
   }
 
   /**
+   * What a confirmation link's page shows, read without changing anything (mail scanners open
+   * links): `confirm` while the export awaits confirmation, `confirmed` while it is prepared,
+   * `completed` once ready, `unavailable` for an ended export or a link that is not valid.
+   */
+  async confirmationState(id: string, token: unknown): Promise<'confirm' | 'confirmed' | 'completed' | 'unavailable'> {
+    try {
+      this.links.verify(String(id), 'confirm', token);
+    } catch {
+      return 'unavailable';
+    }
+    const row = await this.repo.findOneBy({ id });
+    return row ? confirmationStateOf(row.status) : 'unavailable';
+  }
+
+  /**
    * Confirms a pending export with the token from its confirmation link, and queues it.
    * Confirming twice is harmless.
    * @throws ExportLinkInvalidException, ExportLinkExpiredException (the export then expires),
@@ -330,4 +345,12 @@ export class ExportService implements OnModuleInit {
       throw err;
     }
   }
+}
+
+/** The confirmation page's state for an export's status. @internal */
+export function confirmationStateOf(status: ExportStatus): 'confirm' | 'confirmed' | 'completed' | 'unavailable' {
+  if (status === ExportStatus.Pending) return 'confirm';
+  if (status === ExportStatus.Completed) return 'completed';
+  if (status === ExportStatus.Confirmed || status === ExportStatus.Processing) return 'confirmed';
+  return 'unavailable';
 }
