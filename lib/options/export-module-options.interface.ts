@@ -1,6 +1,22 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
 import type { ExportNotifier } from '../notifier/export.notifier';
 
+/** The `confirmation` option. @publicApi */
+export interface ExportConfirmationOptions {
+  /** Ask for email confirmation before processing starts. */
+  required?: boolean;
+  /** How long the confirmation link is valid. */
+  ttl?: Duration;
+  /**
+   * Replaces the pages a confirmation link opens: a function returning the HTML for a state,
+   * or the URL of the host's own page, which is then redirected to (303) with `exportId` and
+   * `state` in the query (and `confirmUrl`, the URL to POST, while the export awaits it).
+   */
+  page?: ExportConfirmationPage;
+  /** Where the pages' "Back" link leads (an absolute http(s) URL or a path); else `baseUrl`'s origin. */
+  returnUrl?: string;
+}
+
 /**
  * What a confirmation page shows: `confirm` (the export awaits confirmation: a button that
  * POSTs `action`), `confirmed` (it is being prepared), `completed` (it is ready; the download
@@ -130,18 +146,7 @@ export interface ExportModuleOptions {
    * Email confirmation before processing starts.
    * @default { required: false, ttl: '24h' }
    */
-  confirmation?: {
-    required?: boolean;
-    ttl?: Duration;
-    /**
-     * Replaces the pages a confirmation link opens: a function returning the HTML for a state,
-     * or the URL of the host's own page, which is then redirected to (303) with `exportId` and
-     * `state` in the query (and `confirmUrl`, the URL to POST, while the export awaits it).
-     */
-    page?: ExportConfirmationPage;
-    /** Where the pages' "Back" link leads (an absolute http(s) URL or a path); else `baseUrl`'s origin. */
-    returnUrl?: string;
-  };
+  confirmation?: ExportConfirmationOptions;
   /**
    * Public origin (and path prefix) of the API, used to build the links sent to users:
    * `<baseUrl>/<path>/<id>/download?token=…`.
