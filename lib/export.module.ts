@@ -1,6 +1,6 @@
 import { BullModule, BullModuleOptions, getSharedConfigToken } from '@nestjs/bull';
 import type { AdvancedSettings } from 'bull';
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ExportClock } from './common/export.clock';
@@ -14,7 +14,7 @@ import {
   OPTIONS_TYPE,
   ResolvedExportExtras,
 } from './export.module-definition';
-import type { ExportModuleExtras, ResolvedExportOptions } from './options/export-module-options.interface';
+import type { ExportModuleExtras, ExportNotifierChoice, ResolvedExportOptions } from './options/export-module-options.interface';
 import { DEFAULT_QUEUE_LOCK, resolveExportOptions } from './options/validate-export-options.util';
 import { parseDuration } from './common/duration.util';
 import { ExportProducer } from './queue/export.producer';
@@ -98,6 +98,7 @@ export class ExportModule extends ConfigurableModuleClass {
       inject: [EXPORT_RESOLVED_OPTIONS, { token: getSharedConfigToken(), optional: true }],
       useFactory: (options: ResolvedExportOptions, host?: BullModuleOptions) => ({
         ...(options.redis === undefined ? {} : typeof options.redis === 'string' ? { url: options.redis } : { redis: options.redis }),
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         settings: exportQueueSettings(options, host?.settings),
       }),
     });
@@ -106,7 +107,7 @@ export class ExportModule extends ConfigurableModuleClass {
       { provide: ExportStorage, useFactory: (o: ResolvedExportOptions) => o.storage, inject: [EXPORT_RESOLVED_OPTIONS] },
       { provide: EXPORT_ROUTE_PATH, useValue: extras.path },
       { provide: ExportPolicy, useClass: extras.policy ?? DefaultExportPolicy },
-      { provide: ExportNotifier, useClass: extras.notifier ?? LoggingExportNotifier },
+      notifierProvider(extras.notifier),
       ExportClock,
       ExportMetadataAccessor,
       ExportRegistry,
@@ -134,13 +135,30 @@ export class ExportModule extends ConfigurableModuleClass {
       module: ExportModule,
       global: extras.isGlobal,
       // DiscoveryModule: the explorer finds `@Exporter()` providers in every module of the host.
-      imports: [optionsModule, queue, DiscoveryModule],
+      imports: [optionsModule, queue, DiscoveryModule, ...notifierImports(extras.notifier)],
       controllers: extras.http ? [loadHttpController(extras.path)] : [],
       providers,
       // The resolved options too: a host's subclass of `ExportController` is built from them.
       exports: [ExportService, ExportAdminService, ExportRegistry, ExportStorage, ExportClock, ExportPolicy, ExportNotifier, ExportSweeper, optionsModule],
     };
   }
+}
+
+/** The modules a factory notifier injects from. @internal */
+function notifierImports(choice: ExportNotifierChoice | undefined): NonNullable<ModuleMetadata['imports']> {
+  const imports = choice && typeof choice === 'object' && 'useFactory' in choice ? choice.imports : undefined;
+  return imports ?? [];
+}
+
+/** The notifier's provider from the `notifier` option: a class, an instance or a factory. @internal */
+export function notifierProvider(choice: ExportNotifierChoice | undefined): Provider {
+  if (choice === undefined) return { provide: ExportNotifier, useClass: LoggingExportNotifier };
+  if (typeof choice === 'function') return { provide: ExportNotifier, useClass: choice };
+  if (typeof (choice as { useFactory?: unknown }).useFactory === 'function') {
+    const { useFactory, inject = [] } = choice as Extract<ExportNotifierChoice, { useFactory: unknown }>;
+    return { provide: ExportNotifier, useFactory, inject };
+  }
+  return { provide: ExportNotifier, useValue: choice };
 }
 
 /**

@@ -1,7 +1,7 @@
 export { ExportModule } from './export.module';
 export { EXPORT_MODULE_OPTIONS } from './export.module-definition';
 export { EXPORT_QUEUE, EXPORT_FORMAT_VERSION } from './common/export.constants';
-export type { ExportModuleOptions, ExportModuleExtras, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions, ExportCsvOptions, ExportInstantOptions, ExportAuditOptions } from './options/export-module-options.interface';
+export type { ExportModuleOptions, ExportModuleExtras, ExportNotifierChoice, ExportConfirmationOptions, ExportConfirmationPage, ExportConfirmationPageState, ExportRedisOptions, ExportOptionsFactory, ExportCoverageOptions, ExportCsvOptions, ExportInstantOptions, ExportAuditOptions } from './options/export-module-options.interface';
 export type { ExportAbout, ExportNotIncluded } from './interfaces/export-about.interface';
 export type { ExportModuleAsyncOptions } from './export.module-definition';
 export { DEFAULT_EXPORT_OPTIONS } from './options/export-options.defaults';

@@ -21,6 +21,8 @@ export const ExportMessages = {
     `ExportModule option "storage" is not an ExportStorage: ${describe(value)}. Pass an instance of LocalDiskStorage or of a class extending ExportStorage.`,
   badRedis: () =>
     'ExportModule option "redis" must be a redis:// URL or an ioredis options object; omit it to use BullModule.forRoot().',
+  badPrefix: (value: unknown) =>
+    `ExportModule option "prefix" must be a non-empty string of at most 100 characters (Bull's key prefix, such as 'myapp-prod'); got ${describe(value)}.`,
   badBaseUrl: (value: unknown) =>
     `ExportModule option "baseUrl" must be an absolute http(s) URL without query, such as 'https://app.example.com/api'; got ${describe(value)}.`,
   badPath: (value: unknown) =>

@@ -1,6 +1,11 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { Readable } from 'node:stream';
 import { EXPORT_ROUTE_PATH } from '../common/export.internal-constants';
+import { ExportException, ExportUnsupportedMediaTypeException } from '../common/export.exception';
+import { ORIGINAL_CONTENT_TYPE, isJsonType, mediaType } from './http-adapter.util';
+import { readCompressedJsonBody } from './json-body.util';
+import { assertPlainJson } from './request-body.guard';
 
 interface BodyParserError {
   status?: number;
@@ -46,9 +51,11 @@ export class ExportBodyErrorHandler implements OnModuleInit {
 
   onModuleInit(): void {
     const adapter = this.adapterHost?.httpAdapter;
-    if (!adapter || adapter.getType() !== 'express') return;
+    const type = adapter?.getType();
+    if (type !== 'express' && type !== 'fastify') return;
     const route = new RegExp(`(^|/)${this.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/|$)`);
-    adapter.use((err: BodyParserError, req: { path?: string }, res: any, next: (err?: unknown) => void) => {
+    if (type === 'fastify') return installFastifyBodyHook(adapter!.getInstance(), route);
+    adapter!.use((err: BodyParserError, req: { path?: string }, res: any, next: (err?: unknown) => void) => {
       const status = err?.status ?? err?.statusCode;
       if (!err || !isRequestReadError(err) || typeof status !== 'number' || status < 400 || status >= 500 || !route.test(req.path ?? '')) {
         return next(err);
@@ -57,4 +64,56 @@ export class ExportBodyErrorHandler implements OnModuleInit {
       res.status(answer.statusCode).json(answer);
     });
   }
+}
+
+/** What the hook uses of Fastify's request and reply. */
+interface FastifyHookRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  raw: { headers: Record<string, string | string[] | undefined>; [ORIGINAL_CONTENT_TYPE]?: string };
+}
+interface FastifyHookReply {
+  code(status: number): FastifyHookReply;
+  send(body: unknown): FastifyHookReply;
+}
+
+/**
+ * On Fastify, bodies are parsed before routing by Fastify's own parsers, whose refusals (a
+ * type without a parser, malformed JSON, compression) would answer in Fastify's shape. For the
+ * export routes this hook reads the body first, as Express's JSON parser would (UTF-8, gzip,
+ * deflate or br, 100 KiB), answers a body it cannot read in the library's error shape, and
+ * hands Fastify's JSON parser the plain text. An empty body is hidden from Fastify's parsers
+ * (its type is kept for the body guard), a non-JSON body is refused with 415.
+ */
+function installFastifyBodyHook(instance: { addHook(name: 'preParsing', hook: (...args: any[]) => Promise<unknown>): unknown }, route: RegExp): void {
+  instance.addHook('preParsing', async (request: FastifyHookRequest, reply: FastifyHookReply, payload: Readable & { receivedEncodedLength?: number }) => {
+    if (!route.test(request.url.split('?')[0])) return payload;
+    const headers = request.raw.headers;
+    const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+    const type = mediaType(headers['content-type']);
+    if (!hasBody) {
+      if (type !== undefined) {
+        request.raw[ORIGINAL_CONTENT_TYPE] = String(headers['content-type']);
+        delete headers['content-type'];
+      }
+      return payload;
+    }
+    try {
+      if (!isJsonType(type)) throw new ExportUnsupportedMediaTypeException();
+      const { value, text } = await readCompressedJsonBody(payload, headers);
+      assertPlainJson(value);
+      // Fastify's JSON parser reads the plain text (and `+json` as JSON).
+      headers['content-type'] = 'application/json';
+      delete headers['content-encoding'];
+      headers['content-length'] = String(text.length);
+      delete headers['transfer-encoding'];
+      return Readable.from([text]);
+    } catch (err) {
+      const exception = err instanceof ExportException ? err : new ExportException('EXPORT_INVALID_REQUEST', 400, 'The request body could not be read.');
+      payload.resume();
+      reply.code(exception.getStatus()).send(exception.getResponse());
+      return reply;
+    }
+  });
 }

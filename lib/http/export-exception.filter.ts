@@ -1,5 +1,5 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import { sendJson, takeResponse } from './http-adapter.util';
 import { ExportCooldownException, ExportException, ExportInstantRateLimitedException } from '../common/export.exception';
 
 /**
@@ -13,7 +13,8 @@ export class ExportExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExportController');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    // Node's response on every adapter (Express's, or the `raw` of Fastify's reply).
+    const res = takeResponse(host.switchToHttp().getResponse());
     const req = host.switchToHttp().getRequest<{ method?: string }>();
     let status: number;
     let body: Record<string, unknown>;
@@ -38,12 +39,12 @@ export class ExportExceptionFilter implements ExceptionFilter {
       res.destroy();
       return;
     }
-    res.status(status);
     if (req.method === 'HEAD') {
+      res.statusCode = status;
       res.end();
       return;
     }
-    res.json(body);
+    sendJson(res, status, body);
   }
 }
 

@@ -21,12 +21,13 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { FINAL_STATUSES, STATUS_RANK } from '../lifecycle/export.store';
 import { ExportInvalidRequestException, ExportRangeNotSatisfiableException } from '../common/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
-import type { ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ExportConfirmationPageState, ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
@@ -35,11 +36,13 @@ import { parseExportQuery } from './export-query.util';
 import { sendInstantDownload } from './instant-download.util';
 import type { ExportDownload, ExportDownloadInfo, ExportRangeChooser } from '../service/export-downloads';
 import { ExportService } from '../service/export.service';
-import { confirmedPage, confirmPage } from './confirm-page.util';
+import { confirmationStateOf } from '../service/export-requests';
+import { defaultConfirmationPage } from './confirm-page.util';
 import { CreateExportDto } from './dto/create-export.dto';
 import { ExportExceptionFilter } from './export-exception.filter';
 import { ParseExportIdPipe } from './export-id.pipe';
 import { contentDisposition, parseRange } from './range.util';
+import { isJsonType, mediaType, originalContentType, prefersHtml, requestUrl, sendHtml, sendJson, takeResponse } from './http-adapter.util';
 import { ExportRequestBodyGuard } from './request-body.guard';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
@@ -168,13 +171,12 @@ export class ExportController {
   }
 
   @Get(':id/confirm')
-  @ApiOperation({ summary: 'Confirmation link: a page whose button POSTs (a GET changes nothing)' })
+  @ApiOperation({ summary: 'Confirmation link: a page for the export\'s state; awaiting confirmation, a button that POSTs (a GET changes nothing)' })
   @ApiProduces('text/html')
-  async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) _id: string): Promise<void> {
+  async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
     await this.beforeRoute('confirmPage', req);
-    res.setHeader('Cache-Control', 'no-store');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.type('html').send(confirmPage(req.originalUrl));
+    const state = await this.exports.confirmationState(id, token);
+    this.sendConfirmationPage(req, res, id, state);
   }
 
   @Post(':id/confirm')
@@ -182,14 +184,38 @@ export class ExportController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Confirm a pending export with the token of its confirmation link' })
   @ApiQuery({ name: 'token' })
-  async confirm(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<ExportView | string> {
+  async confirm(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
     await this.beforeRoute('confirm', req);
     const view = await this.exports.confirm(id, token);
-    if (req.is('application/x-www-form-urlencoded') || (req.accepts(['json', 'html']) === 'html' && !req.is('json'))) {
-      res.type('html');
-      return confirmedPage();
+    const type = mediaType(originalContentType(req));
+    if (type === 'application/x-www-form-urlencoded' || (prefersHtml(req.headers.accept) && !isJsonType(type))) {
+      return this.sendConfirmationPage(req, res, id, confirmationStateOf(view.status));
     }
-    return view;
+    sendJson(takeResponse(res), HttpStatus.OK, view);
+  }
+
+  /**
+   * A confirmation page: the `confirmation.page` option's HTML, a redirect to the host's page
+   * it names, or the library's page; each with a way back to the app.
+   */
+  private sendConfirmationPage(req: Request, res: Response, id: string, state: ExportConfirmationPageState['state']): void {
+    const { page, returnUrl } = this.options.confirmation;
+    const origin = new URL(this.options.baseUrl).origin;
+    const action = state === 'confirm' ? requestUrl(req) : undefined;
+    const raw = takeResponse(res);
+    raw.setHeader('Cache-Control', 'no-store');
+    raw.setHeader('Referrer-Policy', 'no-referrer');
+    if (typeof page === 'string') {
+      const target = new URL(page, origin);
+      target.searchParams.set('exportId', id);
+      target.searchParams.set('state', state);
+      if (action) target.searchParams.set('confirmUrl', new URL(action, origin).toString());
+      raw.statusCode = HttpStatus.SEE_OTHER;
+      raw.setHeader('Location', target.toString());
+      return void raw.end();
+    }
+    const render = page ?? defaultConfirmationPage;
+    sendHtml(raw, HttpStatus.OK, render({ state, exportId: id, action, returnUrl: returnUrl ?? `${origin}/` }));
   }
 
   @Head(':id/download')
@@ -243,11 +269,16 @@ export class ExportController {
       try {
         download = meta = await this.exports.openDownload(id, token, choose, context);
       } catch (err) {
-        if (err instanceof ExportRangeNotSatisfiableException) res.setHeader('Content-Range', `bytes */${err.size}`);
+        if (err instanceof ExportRangeNotSatisfiableException) takeResponse(res).setHeader('Content-Range', `bytes */${err.size}`);
         throw err;
       }
       wanted = download.range;
     }
+    await this.sendDownload(takeResponse(res), meta, wanted, download);
+  }
+
+  /** Writes a download's headers and bytes on Node's response (the same on every adapter). */
+  private async sendDownload(res: ServerResponse, meta: ExportDownloadInfo, wanted: ReturnType<ExportRangeChooser>, download: ExportDownload | undefined): Promise<void> {
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('ETag', `"${meta.sha256}"`);
     res.setHeader('Content-Type', meta.contentType);
@@ -257,15 +288,15 @@ export class ExportController {
     res.setHeader('Referrer-Policy', 'no-referrer');
     if (wanted === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${meta.size}`);
-      res.status(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE);
+      res.statusCode = HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
       return void res.end();
     }
     if (wanted) {
-      res.status(HttpStatus.PARTIAL_CONTENT);
+      res.statusCode = HttpStatus.PARTIAL_CONTENT;
       res.setHeader('Content-Range', `bytes ${wanted.start}-${wanted.end}/${meta.size}`);
       res.setHeader('Content-Length', String(wanted.end - wanted.start + 1));
     } else {
-      res.status(HttpStatus.OK);
+      res.statusCode = HttpStatus.OK;
       res.setHeader('Content-Length', String(meta.size));
     }
     if (!download) return void res.end();

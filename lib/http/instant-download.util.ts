@@ -1,4 +1,5 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { takeResponse } from './http-adapter.util';
 import type { ExportInstantDownload } from '../service/export-instant';
 import { contentDisposition } from './range.util';
 
@@ -12,9 +13,10 @@ const HEADERS = ['Content-Type', 'Content-Disposition', 'Cache-Control', 'X-Cont
  * error filter answers in the error shape. A client that goes away stops the archive.
  * @internal
  */
-export function sendInstantDownload(res: Response, download: ExportInstantDownload): Promise<void> {
+export function sendInstantDownload(reply: unknown, download: ExportInstantDownload): Promise<void> {
   const { stream } = download;
-  res.status(200);
+  const res: ServerResponse = takeResponse(reply);
+  res.statusCode = 200;
   res.setHeader('Content-Type', download.contentType);
   res.setHeader('Content-Disposition', contentDisposition(download.fileName));
   res.setHeader('Cache-Control', 'private, no-store');

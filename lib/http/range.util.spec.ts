@@ -7,6 +7,13 @@ describe('parseRange', () => {
     ['bytes=90-500', 100, { start: 90, end: 99 }],
     ['bytes=-10', 100, { start: 90, end: 99 }],
     ['bytes=-500', 100, { start: 0, end: 99 }],
+    ['bytes=-999999999', 100, { start: 0, end: 99 }],
+    ['bytes=-99999999999999999999', 100, { start: 0, end: 99 }],
+    ['bytes=99999999999999999999-', 100, 'unsatisfiable'],
+    [' bytes=0-0 ', 100, { start: 0, end: 0 }],
+    ['bytes=0-', 0, 'unsatisfiable'],
+    ['bytes=-5', 0, 'unsatisfiable'],
+    ['bytes=0x1-2', 100, undefined],
     ['bytes=100-', 100, 'unsatisfiable'],
     ['bytes=-0', 100, 'unsatisfiable'],
     ['bytes=5-2', 100, undefined],
@@ -28,7 +35,7 @@ describe('contentDisposition', () => {
     ['', 'export'],
   ])('%p is sent as filename="%s"', (name, safe) => {
     const header = contentDisposition(name);
-    expect(header).toBe(`attachment; filename="${safe}"; filename*=UTF-8''${encodeURIComponent(safe)}`);
+    expect(header).toBe(`attachment; filename="${safe}"`);
     expect(header).not.toMatch(/[\r\n]/);
   });
 });

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { ExportInvalidRequestException, ExportUnsupportedMediaTypeException } from '../common/export.exception';
 import { readJsonBody } from './json-body.util';
+import { isJsonType, mediaType, nodeRequest, originalContentType } from './http-adapter.util';
 
 /** Deepest nesting a body may have; `POST /exports` needs 2 (an object holding a list). */
 export const MAX_BODY_DEPTH = 32;
@@ -9,7 +10,6 @@ export const MAX_BODY_DEPTH = 32;
 /** Keys that mean prototype pollution to code that merges objects. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-const JSON_TYPE = /^application\/(?:json|[^\s/;]+\+json)$/;
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 export interface ExportRequestBodyGuardOptions {
@@ -36,10 +36,10 @@ export class ExportRequestBodyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const type = mediaType(req.headers['content-type']);
+    const type = mediaType(originalContentType(req));
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (type !== undefined && JSON_TYPE.test(type)) {
-      if (hasBody && req.body === undefined) req.body = await readJsonBody(req);
+    if (isJsonType(type)) {
+      if (hasBody && req.body === undefined) req.body = await readJsonBody(nodeRequest(req));
       assertPlainJson(req.body);
       return true;
     }
@@ -48,14 +48,8 @@ export class ExportRequestBodyGuard implements CanActivate {
   }
 }
 
-/** The media type of a `Content-Type` header, lowercase and without parameters. */
-function mediaType(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  return header.split(';')[0].trim().toLowerCase();
-}
-
-/** Walks a parsed body without recursion, so that no depth can overflow the stack. */
-function assertPlainJson(body: unknown): void {
+/** Walks a parsed body without recursion, so that no depth can overflow the stack. @internal */
+export function assertPlainJson(body: unknown): void {
   const stack: [unknown, number][] = [[body, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;

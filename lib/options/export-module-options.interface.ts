@@ -1,5 +1,54 @@
-import type { Provider, Type } from '@nestjs/common';
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
 import type { ExportNotifier } from '../notifier/export.notifier';
+
+/** The `confirmation` option. @publicApi */
+export interface ExportConfirmationOptions {
+  /** Ask for email confirmation before processing starts. */
+  required?: boolean;
+  /** How long the confirmation link is valid. */
+  ttl?: Duration;
+  /**
+   * Replaces the pages a confirmation link opens: a function returning the HTML for a state,
+   * or the URL of the host's own page, which is then redirected to (303) with `exportId` and
+   * `state` in the query (and `confirmUrl`, the URL to POST, while the export awaits it).
+   */
+  page?: ExportConfirmationPage;
+  /** Where the pages' "Back" link leads (an absolute http(s) URL or a path); else `baseUrl`'s origin. */
+  returnUrl?: string;
+}
+
+/**
+ * What a confirmation page shows: `confirm` (the export awaits confirmation: a button that
+ * POSTs `action`), `confirmed` (it is being prepared), `completed` (it is ready; the download
+ * link went out by email), `unavailable` (expired, cancelled, failed, or a link that is not
+ * valid).
+ * @publicApi
+ */
+export interface ExportConfirmationPageState {
+  state: 'confirm' | 'confirmed' | 'completed' | 'unavailable';
+  exportId: string;
+  /** The URL the confirm button POSTs (with its token), for `confirm`. */
+  action?: string;
+  /** Where "Back" leads. */
+  returnUrl: string;
+}
+
+/** The `confirmation.page` option: HTML per state, or the host's page to redirect to. @publicApi */
+export type ExportConfirmationPage = string | ((page: ExportConfirmationPageState) => string);
+
+/**
+ * The `notifier` option: a class, an instance, or a factory with injected dependencies.
+ * @publicApi
+ */
+export type ExportNotifierChoice =
+  | Type<ExportNotifier>
+  | ExportNotifier
+  | {
+      /** Modules whose exported providers the factory injects (the host's mail module). */
+      imports?: ModuleMetadata['imports'];
+      useFactory: (...deps: any[]) => ExportNotifier | Promise<ExportNotifier>;
+      inject?: (InjectionToken | OptionalFactoryDependency)[];
+    };
 import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../common/duration.util';
@@ -36,6 +85,12 @@ export interface ExportModuleOptions {
    * options. When omitted, the queue uses the host's `BullModule.forRoot()` configuration.
    */
   redis?: string | ExportRedisOptions;
+  /**
+   * Bull's key prefix for the export queue in Redis (`<prefix>:data-export:…`), to keep several
+   * apps or environments apart on one Redis. When omitted: the host's `BullModule.forRoot()`
+   * prefix, else Bull's own (`bull`). Every process of the app (web and workers) sets the same.
+   */
+  prefix?: string;
   /**
    * Where archives are stored.
    * @default new LocalDiskStorage('./var/exports')
@@ -91,7 +146,7 @@ export interface ExportModuleOptions {
    * Email confirmation before processing starts.
    * @default { required: false, ttl: '24h' }
    */
-  confirmation?: { required?: boolean; ttl?: Duration };
+  confirmation?: ExportConfirmationOptions;
   /**
    * Public origin (and path prefix) of the API, used to build the links sent to users:
    * `<baseUrl>/<path>/<id>/download?token=…`.
@@ -312,10 +367,13 @@ export interface ExportModuleExtras {
    */
   policy?: Type<ExportPolicy>;
   /**
-   * The notifier class that sends confirmation and ready messages.
+   * What sends confirmation and ready messages: a class (built by Nest, its dependencies from
+   * the module's scope), an instance, or `{ imports, useFactory, inject }` (a factory with
+   * injected dependencies from the modules in `imports`, such as the host's mailer:
+   * `{ imports: [MailModule], useFactory: (mailer) => new MailNotifier(mailer), inject: [Mailer] }`).
    * @default LoggingExportNotifier
    */
-  notifier?: Type<ExportNotifier>;
+  notifier?: ExportNotifierChoice;
   /**
    * Name of the host's TypeORM DataSource that holds the exportable entities and `data_exports`.
    * @default 'default'
@@ -357,6 +415,7 @@ export interface ExportOptionsFactory {
 export interface ResolvedExportOptions {
   secret: string;
   redis?: string | ExportRedisOptions;
+  prefix?: string;
   storage: ExportStorage;
   encryption: boolean;
   batchSize: number;
@@ -367,7 +426,7 @@ export interface ResolvedExportOptions {
   downloadTtlMs: number;
   cooldownMs: number;
   allowedRoles: readonly string[];
-  confirmation: { required: boolean; ttlMs: number };
+  confirmation: { required: boolean; ttlMs: number; page?: ExportConfirmationPage; returnUrl?: string };
   baseUrl: string;
   linkTtlMs: number;
   downloadRequiresPrincipal: boolean;

@@ -127,8 +127,8 @@ describe('resolveExportOptions', () => {
       expect(documented.get('about')).toBe('{}');
       expect(documented.get('csv')).toBe('{ neutralizeFormulas: true, bom: false }');
       expect(checked.length).toBeGreaterThanOrEqual(20);
-      // Every option but the secret documents a default.
-      expect([...documented].filter(([, v]) => v === undefined).map(([k]) => k).sort()).toEqual(['redis', 'secret']);
+      // Every option but the secret documents a default; redis and prefix fall back to the host's BullModule.forRoot(), in prose.
+      expect([...documented].filter(([, v]) => v === undefined).map(([k]) => k).sort()).toEqual(['prefix', 'redis', 'secret']);
     });
 
     it('agrees with DEFAULT_EXPORT_OPTIONS', () => {

@@ -4,7 +4,7 @@ import { InvalidExportOptionsError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import { parseDuration } from '../common/duration.util';
 import { DEFAULT_EXPORT_OPTIONS as D } from './export-options.defaults';
-import type { ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
+import type { ExportConfirmationPage, ExportModuleOptions, ResolvedExportOptions } from './export-module-options.interface';
 import { validateAbout } from '../options/export-about.util';
 import { resolveSigning } from './export-signing.util';
 
@@ -73,6 +73,9 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
   if (options.redis !== undefined && typeof options.redis !== 'string' && typeof options.redis !== 'object') {
     throw new InvalidExportOptionsError(ExportMessages.badRedis());
   }
+  if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.trim() === '' || options.prefix.length > 100)) {
+    throw new InvalidExportOptionsError(ExportMessages.badPrefix(options.prefix));
+  }
   const allowedRoles = options.allowedRoles ?? [...D.allowedRoles];
   if (!Array.isArray(allowedRoles) || allowedRoles.some((r) => typeof r !== 'string' || !r)) {
     throw new InvalidExportOptionsError(ExportMessages.badRoles());
@@ -83,6 +86,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
   return Object.freeze({
     secret,
     redis: options.redis,
+    prefix: options.prefix,
     storage,
     encryption: flag('encryption', options.encryption, D.encryption),
     batchSize: integer('batchSize', options.batchSize, D.batchSize, 1, 1_000_000),
@@ -96,6 +100,7 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     confirmation: Object.freeze({
       required: flag('confirmation.required', options.confirmation?.required, D.confirmationRequired),
       ttlMs: duration('confirmation.ttl', options.confirmation?.ttl, D.confirmationTtl),
+      ...confirmationPage(options.confirmation?.page, options.confirmation?.returnUrl),
     }),
     baseUrl: baseUrl(options.baseUrl),
     downloadRequiresPrincipal: flag('downloadRequiresPrincipal', options.downloadRequiresPrincipal, false),
@@ -109,7 +114,8 @@ export function resolveExportOptions(options: ExportModuleOptions | undefined): 
     stalledIntervalMs: explicitDuration('stalledInterval', options.stalledInterval, 100),
     progressIntervalMs: duration('progressInterval', options.progressInterval, D.progressInterval),
     enqueueTimeoutMs: duration('enqueueTimeout', options.enqueueTimeout, D.enqueueTimeout),
-    principal: options.principal ?? ((req: any) => req?.user),
+    // Fastify hands over its own request; middleware set `user` on Node's under it (`raw`).
+    principal: options.principal ?? ((req: any) => req?.user ?? req?.raw?.user),
     coverage: coverage(options.coverage),
     about: validateAbout('ExportModule option "about"', options.about),
     csv: csv(options.csv),
@@ -164,6 +170,18 @@ function csv(value: ExportModuleOptions['csv']): ResolvedExportOptions['csv'] {
     neutralizeFormulas: flag('csv.neutralizeFormulas', value?.neutralizeFormulas, true),
     bom: flag('csv.bom', value?.bom, false),
   });
+}
+
+/** The `confirmation.page` and `confirmation.returnUrl` options, checked. */
+function confirmationPage(page: unknown, returnUrl: unknown): { page?: ExportConfirmationPage; returnUrl?: string } {
+  const url = (v: unknown) => typeof v === 'string' && (/^\/(?!\/)/.test(v) || /^https?:\/\/[^\s]+$/i.test(v));
+  if (page !== undefined && typeof page !== 'function' && !url(page)) {
+    throw new InvalidExportOptionsError('ExportModule option "confirmation.page" must be a function returning HTML, or the URL (absolute http(s), or a path) of your own page.');
+  }
+  if (returnUrl !== undefined && !url(returnUrl)) {
+    throw new InvalidExportOptionsError('ExportModule option "confirmation.returnUrl" must be an absolute http(s) URL or a path starting with "/".');
+  }
+  return { ...(page === undefined ? {} : { page: page as ExportConfirmationPage }), ...(returnUrl === undefined ? {} : { returnUrl: returnUrl as string }) };
 }
 
 function baseUrl(value: unknown): string {

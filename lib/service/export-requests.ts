@@ -34,6 +34,9 @@ export interface ExportRequestHow {
   note?: ExportAuditNote;
 }
 
+/** What a confirmation link's page shows (see `ExportService.confirmationState`). @internal */
+export type ExportConfirmationState = 'confirm' | 'confirmed' | 'completed' | 'unavailable';
+
 /**
  * How an export comes to be: the request (who may ask for what, the slot, the policy, the row)
  * and its confirmation, each ending with the job queued or the slot freed. `ExportService`
@@ -137,6 +140,16 @@ export class ExportRequests {
     return toExportView(row);
   }
 
+  async confirmationState(id: string, token: unknown): Promise<ExportConfirmationState> {
+    try {
+      this.links.verify(String(id), 'confirm', token);
+    } catch {
+      return 'unavailable';
+    }
+    const row = await this.repo.findOneBy({ id });
+    return row ? confirmationStateOf(row.status) : 'unavailable';
+  }
+
   private async enqueueOrRelease(row: DataExport): Promise<void> {
     try {
       await this.producer.enqueue(row.id);
@@ -145,4 +158,12 @@ export class ExportRequests {
       throw err;
     }
   }
+}
+
+/** The confirmation page's state for an export's status. @internal */
+export function confirmationStateOf(status: ExportStatus): ExportConfirmationState {
+  if (status === ExportStatus.Pending) return 'confirm';
+  if (status === ExportStatus.Completed) return 'completed';
+  if (status === ExportStatus.Confirmed || status === ExportStatus.Processing) return 'confirmed';
+  return 'unavailable';
 }

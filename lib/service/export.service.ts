@@ -33,9 +33,9 @@ import type { ByteRange } from '../storage/export.storage';
 import type { ExportEstimate } from '../interfaces/export-estimate.interface';
 import { ExportEstimator } from './export-estimator';
 import { ExportInstant, ExportInstantDownload } from './export-instant';
-import { ExportRequestHow, ExportRequests } from './export-requests';
+import { ExportConfirmationState, ExportRequestHow, ExportRequests } from './export-requests';
 
-export type { ExportRequestHow } from './export-requests';
+export type { ExportConfirmationState, ExportRequestHow } from './export-requests';
 
 /** What the boot warns about when email confirmation is on. */
 const CONFIRMATION_NEEDS_EMAIL =
@@ -98,6 +98,15 @@ export class ExportService implements OnModuleInit {
    */
   request(principal: ExportPrincipal | null | undefined, input: RequestExportInput = {}, how: ExportRequestHow = {}): Promise<ExportView> {
     return this.requests.request(principal, input, how);
+  }
+
+  /**
+   * What a confirmation link's page shows, read without changing anything (mail scanners open
+   * links): `confirm` while the export awaits confirmation, `confirmed` while it is prepared,
+   * `completed` once ready, `unavailable` for an ended export or a link that is not valid.
+   */
+  confirmationState(id: string, token: unknown): Promise<ExportConfirmationState> {
+    return this.requests.confirmationState(id, token);
   }
 
   /**

@@ -7,8 +7,8 @@ import { DataExport, EXPORT_QUEUE, ExportNotifier, ExportStatus } from 'nestjs-d
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExportLinkSigner } from '../../lib/crypto/export-link.signer';
-import { DATABASES } from '../utils/databases';
-import { createTestApp, RecordingNotifier, TestApp, TestClock, waitForExport } from '../utils/test-app';
+import { DATABASES, DatabaseName } from '../utils/databases';
+import { createTestApp, RecordingNotifier, TestAdapter, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { readZip } from '../utils/zip';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
@@ -21,9 +21,14 @@ const OWNER_A = 'owner-a:team-a:owner';
 const AGENT_A = 'agent-a:team-a:agent';
 const OWNER_B = 'owner-b:team-b:owner';
 
-/** Reads a binary response body into a Buffer. */
+/** Every database on Express; Fastify on SQLite and PostgreSQL (the same scenarios, one code path). */
+const TARGETS: [DatabaseName, TestAdapter][] = [
+  ...DATABASES.map((db): [DatabaseName, TestAdapter] => [db, 'express']),
+  ['sqlite', 'fastify'],
+  ['postgres', 'fastify'],
+];
 
-describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
+describe.each(TARGETS)('HTTP endpoints on %s with %s', (db, adapter) => {
   let t: TestApp;
   let clock: TestClock;
   let http: ReturnType<typeof request>;
@@ -34,6 +39,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
       entities: HELP_DESK_ENTITIES,
       clock,
       configure: fakeAuth,
+      adapter,
       exportOptions: { downloadTtl: '24h', cooldown: '48h', progressInterval: 20, baseUrl: 'https://app.example.com/api' },
     });
     await seedHelpDesk(t.dataSource, 3);
@@ -52,7 +58,7 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
   async function reboot(exportOptions: Parameters<typeof createTestApp>[1]['exportOptions']): Promise<void> {
     await t.close();
     clock = new TestClock();
-    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, clock, configure: fakeAuth, exportOptions });
+    t = await createTestApp(db, { entities: HELP_DESK_ENTITIES, clock, configure: fakeAuth, adapter, exportOptions });
     await seedHelpDesk(t.dataSource, 3);
     http = request(t.app.getHttpServer());
   }
@@ -132,13 +138,17 @@ describe.each(DATABASES)('HTTP endpoints on %s', (db) => {
     expect(Buffer.concat([first.body, second.body]).equals(bytes)).toBe(true);
     const suffix = await http.get(path).set('Range', 'bytes=-10').buffer(true).parse(binary).expect(206);
     expect((suffix.body as Buffer).equals(bytes.subarray(bytes.length - 10))).toBe(true);
+    // A suffix longer than the file selects all of it (RFC 9110 §14.1.2).
+    const oversized = await http.get(path).set('Range', 'bytes=-999999999').buffer(true).parse(binary).expect(206);
+    expect(oversized.headers['content-range']).toBe(`bytes 0-${bytes.length - 1}/${bytes.length}`);
+    expect((oversized.body as Buffer).equals(bytes)).toBe(true);
     const outside = await http.get(path).set('Range', `bytes=${bytes.length + 5}-`).expect(416);
     expect(outside.headers['content-range']).toBe(`bytes */${bytes.length}`);
     // A stale If-Range sends the whole file.
     await http.get(path).set('Range', 'bytes=0-9').set('If-Range', '"other"').expect(200);
 
     const stored = await t.dataSource.getRepository(DataExport).findOneByOrFail({ id });
-    expect(stored.downloadCount).toBe(5);
+    expect(stored.downloadCount).toBe(6);
     expect(stored.lastDownloadedAt).not.toBeNull();
   });
 

@@ -12,11 +12,11 @@ import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { CategoryExporter, DataExport, Exporter } from 'nestjs-data-export';
 import { resolveExportOptions } from '../../lib/options/validate-export-options.util';
-import { DATABASES } from '../utils/databases';
+import { DATABASES, DatabaseName } from '../utils/databases';
 import { fakeAuth } from '../utils/fake-auth';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { expectedRows, HelpDeskSeed, OTHER_TENANT_CANARY, REDACTED_CANARY, seedHelpDesk, TEAM_A } from '../fixtures/help-desk.seed';
-import { createTestApp, TEST_SECRET, TestApp } from '../utils/test-app';
+import { createTestApp, TEST_SECRET, TestAdapter, TestApp } from '../utils/test-app';
 import { parseNdjson, readZip } from '../utils/zip';
 import { binary } from '../utils/binary-body';
 
@@ -31,7 +31,10 @@ const CANARY = 'CANARY-INSTANT-0d1e';
 /** Every file the app stored (none for an instant download). */
 const storedFiles = (t: TestApp) => readdirSync(t.storageDir, { recursive: true });
 
-describe.each(DATABASES)('instant downloads on %s', (db) => {
+/** Every database on Express; Fastify on SQLite and PostgreSQL. */
+const TARGETS: [DatabaseName, TestAdapter][] = [...DATABASES.map((db): [DatabaseName, TestAdapter] => [db, 'express']), ['sqlite', 'fastify'], ['postgres', 'fastify']];
+
+describe.each(TARGETS)('instant downloads on %s with %s', (db, adapter) => {
   let t: TestApp;
   let seed: HelpDeskSeed;
   let http: ReturnType<typeof request>;
@@ -40,6 +43,7 @@ describe.each(DATABASES)('instant downloads on %s', (db) => {
     t = await createTestApp(db, {
       entities: HELP_DESK_ENTITIES,
       configure: fakeAuth,
+      adapter,
       exportOptions: { instant: { maxRows: 200, cooldown: '1m' } },
     });
     seed = await seedHelpDesk(t.dataSource, 12);
@@ -92,7 +96,7 @@ describe.each(DATABASES)('instant downloads on %s', (db) => {
   });
 
   it('refuses an account above maxRows with 409, the estimate and POST /exports to use instead', async () => {
-    const big = await createTestApp(db, { entities: HELP_DESK_ENTITIES, configure: fakeAuth, exportOptions: { instant: { maxRows: 20 } } });
+    const big = await createTestApp(db, { entities: HELP_DESK_ENTITIES, configure: fakeAuth, adapter, exportOptions: { instant: { maxRows: 20 } } });
     try {
       await seedHelpDesk(big.dataSource, 12);
       const res = await request(big.app.getHttpServer()).get('/exports/instant?format=json').set('x-user', OWNER_A).expect(409);
@@ -150,13 +154,14 @@ class FailingLedgerExporter implements CategoryExporter {
   }
 }
 
-describe.each(['sqlite', 'postgres'] as const)('an instant download that fails half-way on %s', (db) => {
+describe.each([['sqlite', 'express'], ['postgres', 'express'], ['sqlite', 'fastify']] as const)('an instant download that fails half-way on %s with %s', (db, adapter) => {
   it('aborts the response: the client sees an error, not a complete-looking file; nothing leaks or stays', async () => {
     const logs: string[] = [];
     const logger = { log: (m: unknown) => logs.push(String(m)), warn: (m: unknown) => logs.push(String(m)), error: (m: unknown) => logs.push(String(m)), debug() {}, verbose() {} };
     const t = await createTestApp(db, {
       entities: HELP_DESK_ENTITIES,
       configure: fakeAuth,
+      adapter,
       logger,
       exportOptions: { instant: { maxRows: 100_000, cooldown: 1 } },
       metadata: { providers: [FailingLedgerExporter] },

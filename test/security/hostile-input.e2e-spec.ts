@@ -23,7 +23,7 @@ import {
 import { DATABASES, DatabaseName, dataSourceOptions, REDIS_URL } from '../utils/databases';
 import { testRedisPrefix } from '../utils/global-setup';
 import { fakeAuth } from '../utils/fake-auth';
-import { createTestApp, RecordingNotifier, TEST_SECRET, TestApp, waitForExport } from '../utils/test-app';
+import { createTestApp, RecordingNotifier, TEST_SECRET, TestAdapter, TestApp, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk } from '../fixtures/help-desk.seed';
 
@@ -72,12 +72,15 @@ async function listen(t: TestApp): Promise<number> {
   return (t.app.getHttpServer().address() as AddressInfo).port;
 }
 
-describe('hostile request bodies and URLs', () => {
+/** The body and URL answers are the same on both HTTP adapters. */
+const ADAPTERS: TestAdapter[] = ['express', 'fastify'];
+
+describe.each(ADAPTERS)('hostile request bodies and URLs on %s', (adapter) => {
   let t: TestApp;
   let port: number;
 
   beforeAll(async () => {
-    t = await createTestApp('sqlite', { entities: HELP_DESK_ENTITIES, configure: fakeAuth, exportOptions: { worker: false } });
+    t = await createTestApp('sqlite', { entities: HELP_DESK_ENTITIES, configure: fakeAuth, adapter, exportOptions: { worker: false } });
     await seedHelpDesk(t.dataSource, 1);
     port = await listen(t);
   });
@@ -138,8 +141,11 @@ describe('hostile request bodies and URLs', () => {
 
     for (const path of ['/exports/%E0%A4%A', '/exports/%zz', `/exports/%E0%A4%A/download?token=x`, '/exports/%C0%AF/confirm']) {
       const res = await raw(port, 'GET', path, { 'x-user': OWNER_A });
-      expect(res.body).toEqual({ statusCode: 400, code: 'EXPORT_INVALID_REQUEST', message: 'The URL is not validly percent-encoded.' });
-      expect(res.text).not.toContain('%');
+      // Fastify's router answers a URL it cannot decode before any route or hook (its
+      // `frameworkErrors` option shapes that answer for the whole host): a 400 there too.
+      if (adapter === 'fastify') expect(res.status).toBe(400);
+      else expect(res.body).toEqual({ statusCode: 400, code: 'EXPORT_INVALID_REQUEST', message: 'The URL is not validly percent-encoded.' });
+      if (adapter === 'express') expect(res.text).not.toContain('%');
       expect((await raw(port, 'HEAD', path)).status).toBe(400);
     }
     for (const path of ['/exports?x=%zz', `/exports/${MISSING_ID}/download?token=%E0%A4%A`, `/exports/${MISSING_ID}/confirm?token=%`]) {
@@ -186,7 +192,7 @@ describe('hostile request bodies and URLs', () => {
   });
 });
 
-describe('the confirmation POST accepts JSON, no body, or exactly the empty form its page sends', () => {
+describe.each(ADAPTERS)('the confirmation POST accepts JSON, no body, or exactly the empty form its page sends, on %s', (adapter) => {
   let t: TestApp;
   let port: number;
 
@@ -194,6 +200,7 @@ describe('the confirmation POST accepts JSON, no body, or exactly the empty form
     t = await createTestApp('sqlite', {
       entities: HELP_DESK_ENTITIES,
       configure: fakeAuth,
+      adapter,
       exportOptions: { worker: false, confirmation: { required: true }, notifier: RecordingNotifier },
     });
     port = await listen(t);

@@ -2,6 +2,7 @@ import { BullModule } from '@nestjs/bull';
 import { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,20 @@ export interface TestAppOptions {
   logger?: LoggerService;
   /** Skips BullModule.forRoot, for hosts whose queue connection comes from the `redis` option. */
   noBullRoot?: boolean;
+  /** The HTTP adapter of the Nest app (default: Express). */
+  adapter?: TestAdapter;
+}
+
+/** The HTTP adapters the built-in endpoints are tested on. */
+export type TestAdapter = 'express' | 'fastify';
+
+/**
+ * A fresh Fastify adapter. Loaded on demand, so that the suites on Express need no Fastify.
+ */
+export function fastifyAdapter(): AbstractHttpAdapter {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FastifyAdapter } = require('@nestjs/platform-fastify') as { FastifyAdapter: new () => AbstractHttpAdapter };
+  return new FastifyAdapter();
 }
 
 /** A clock the test moves by hand. */
@@ -113,9 +128,14 @@ export async function createTestApp(db: DatabaseName, options: TestAppOptions): 
     .overrideProvider(ExportClock)
     .useValue(options.clock ?? new ExportClock())
     .compile();
-  const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
+  const app =
+    options.adapter === 'fastify'
+      ? moduleRef.createNestApplication(fastifyAdapter(), { logger: options.logger ?? false })
+      : moduleRef.createNestApplication({ logger: options.logger ?? false });
   options.configure?.(app);
   await app.init();
+  // Fastify routes once the app is ready (supertest then reaches it through its Node server).
+  if (options.adapter === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   // Tests that reboot close the app themselves and again in afterEach: the app closes once.
   let closing: Promise<void> | undefined;
   return {
