@@ -1,74 +1,37 @@
-import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider, Type } from '@nestjs/common';
-import type { ExportNotifier } from '../notifier/export.notifier';
+import type {
+  ExportConfirmationOptions,
+  ExportConfirmationPageState,
+  ExportConfirmationPage,
+  ExportNotifierChoice,
+  ExportRedisOptions,
+  ExportCsvOptions,
+  ExportAuditOptions,
+  ExportInstantOptions,
+  ExportSigningOptions,
+  ExportCoverageOptions,
+} from './export-option-parts.interface';
 
-/** The `confirmation` option. @publicApi */
-export interface ExportConfirmationOptions {
-  /** Ask for email confirmation before processing starts. */
-  required?: boolean;
-  /** How long the confirmation link is valid. */
-  ttl?: Duration;
-  /**
-   * Replaces the pages a confirmation link opens: a function returning the HTML for a state,
-   * or the URL of the host's own page, which is then redirected to (303) with `exportId` and
-   * `state` in the query (and `confirmUrl`, the URL to POST, while the export awaits it).
-   */
-  page?: ExportConfirmationPage;
-  /** Where the pages' "Back" link leads (an absolute http(s) URL or a path); else `baseUrl`'s origin. */
-  returnUrl?: string;
-}
+export type {
+  ExportConfirmationOptions,
+  ExportConfirmationPageState,
+  ExportConfirmationPage,
+  ExportNotifierChoice,
+  ExportRedisOptions,
+  ExportCsvOptions,
+  ExportAuditOptions,
+  ExportInstantOptions,
+  ExportSigningOptions,
+  ExportCoverageOptions,
+} from './export-option-parts.interface';
 
-/**
- * What a confirmation page shows: `confirm` (the export awaits confirmation: a button that
- * POSTs `action`), `confirmed` (it is being prepared), `completed` (it is ready; the download
- * link went out by email), `unavailable` (expired, cancelled, failed, or a link that is not
- * valid).
- * @publicApi
- */
-export interface ExportConfirmationPageState {
-  state: 'confirm' | 'confirmed' | 'completed' | 'unavailable';
-  exportId: string;
-  /** The URL the confirm button POSTs (with its token), for `confirm`. */
-  action?: string;
-  /** Where "Back" leads. */
-  returnUrl: string;
-}
+export type { ExportModuleExtras } from './export-module-extras.interface';
+export type { ResolvedExportOptions, ResolvedExportSigning } from './resolved-export-options.interface';
 
-/** The `confirmation.page` option: HTML per state, or the host's page to redirect to. @publicApi */
-export type ExportConfirmationPage = string | ((page: ExportConfirmationPageState) => string);
-
-/**
- * The `notifier` option: a class, an instance, or a factory with injected dependencies.
- * @publicApi
- */
-export type ExportNotifierChoice =
-  | Type<ExportNotifier>
-  | ExportNotifier
-  | {
-      /** Modules whose exported providers the factory injects (the host's mail module). */
-      imports?: ModuleMetadata['imports'];
-      useFactory: (...deps: any[]) => ExportNotifier | Promise<ExportNotifier>;
-      inject?: (InjectionToken | OptionalFactoryDependency)[];
-    };
-import type { ExportPolicy } from '../policy/export.policy';
 import type { ExportStorage } from '../storage/export.storage';
 import type { Duration } from '../common/duration.util';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportAbout } from '../interfaces/export-about.interface';
-import type { KeyObject } from 'node:crypto';
 
-/**
- * Redis connection options, passed to ioredis as they are (`host`, `port`, `password`, `db`,
- * `tls`, …).
- * @publicApi
- */
-export interface ExportRedisOptions {
-  host?: string;
-  port?: number;
-  username?: string;
-  password?: string;
-  db?: number;
-  [option: string]: unknown;
-}
 
 /**
  * Options of `ExportModule.forRoot()` / the object returned by `forRootAsync()`'s factory.
@@ -284,123 +247,8 @@ export interface ExportModuleOptions {
   signing?: ExportSigningOptions;
 }
 
-/** The `csv` option: how CSV archives write their cells. @publicApi */
-export interface ExportCsvOptions {
-  /**
-   * Prefix with `'` every text cell that starts with `=`, `+`, `-`, `@`, tab or carriage return,
-   * so that a spreadsheet shows it as text instead of running it. Numbers are never changed.
-   * @default true
-   */
-  neutralizeFormulas?: boolean;
-  /**
-   * Start each CSV file with a UTF-8 byte order mark (EF BB BF), for Excel.
-   * @default false
-   */
-  bom?: boolean;
-}
 
-/** The `audit` option: how long the audit trail keeps its records. @publicApi */
-export interface ExportAuditOptions {
-  /**
-   * Age past which the sweeper deletes an audit record. Keep it longer than your obligation to
-   * prove a request was answered (GDPR: a month to answer, plus the time a complaint may take).
-   * @default '400d'
-   */
-  retention?: Duration;
-}
 
-/** The `instant` option: instant downloads of small accounts. @publicApi */
-export interface ExportInstantOptions {
-  /** The largest estimated export (rows of every category) that is streamed at once; 1 to 1,000,000. */
-  maxRows: number;
-  /**
-   * Time after an instant download of an account starts before it may start another (429
-   * `EXPORT_INSTANT_RATE_LIMITED` with `Retry-After` until then).
-   * @default '1m'
-   */
-  cooldown?: Duration;
-}
-
-/**
- * The `signing` option: the Ed25519 key that signs archive manifests.
- * @publicApi
- */
-export interface ExportSigningOptions {
-  /** The Ed25519 private key: PEM text (PKCS#8, as `openssl genpkey -algorithm ed25519` writes it) or a `KeyObject`. */
-  privateKey: string | KeyObject;
-  /**
-   * Names the key in the manifest (`signature.keyId`), so that recipients know which public key
-   * to check it with, e.g. after a key rotation. Letters, digits, `.`, `_`, `:` and `-`, at most 100.
-   */
-  keyId?: string;
-}
-
-/**
- * Switches that change the module graph. They sit next to the options in `forRoot()` and at the
- * top level of `forRootAsync()`.
- * @publicApi
- */
-export interface ExportModuleExtras {
-  /**
-   * Register the module globally.
-   * @default false
-   */
-  isGlobal?: boolean;
-  /**
-   * Run export jobs in this process. `false` makes an API-only process that only enqueues.
-   * @default true
-   */
-  worker?: boolean;
-  /**
-   * Serve the built-in HTTP endpoints. `false` leaves the controller out; the service still works.
-   * @default true
-   */
-  http?: boolean;
-  /**
-   * Route prefix of the built-in endpoints.
-   * @default 'exports'
-   */
-  path?: string;
-  /**
-   * The policy class (see `ExportPolicy`); usually a subclass of `DefaultExportPolicy`.
-   * @default DefaultExportPolicy
-   */
-  policy?: Type<ExportPolicy>;
-  /**
-   * What sends confirmation and ready messages: a class (built by Nest, its dependencies from
-   * the module's scope), an instance, or `{ imports, useFactory, inject }` (a factory with
-   * injected dependencies from the modules in `imports`, such as the host's mailer:
-   * `{ imports: [MailModule], useFactory: (mailer) => new MailNotifier(mailer), inject: [Mailer] }`).
-   * @default LoggingExportNotifier
-   */
-  notifier?: ExportNotifierChoice;
-  /**
-   * Name of the host's TypeORM DataSource that holds the exportable entities and `data_exports`.
-   * @default 'default'
-   */
-  dataSource?: string;
-  /**
-   * Providers added beside the options, for `forRootAsync()`'s factory to inject (a secret
-   * reader, say) without a module of their own.
-   * @example
-   * ExportModule.forRootAsync({
-   *   extraProviders: [SecretsReader],
-   *   inject: [SecretsReader],
-   *   useFactory: async (secrets: SecretsReader) => ({ secret: await secrets.read('export') }),
-   * })
-   */
-  extraProviders?: Provider[];
-}
-
-/** The `coverage` option: what the export covers, and what it says it leaves out. @publicApi */
-export interface ExportCoverageOptions {
-  /** A not-covered entity stops the boot. */
-  required?: boolean;
-  /** Entities left out on purpose, by class name, with the reason shown to the person. */
-  excluded?: Record<string, string>;
-  /** What the export leaves out beyond the database ("Billing data: held by Stripe, …"). */
-  notes?: string[];
-}
 
 /**
  * A class that `forRootAsync({ useClass })` or `forRootAsync({ useExisting })` takes: it creates
@@ -411,51 +259,3 @@ export interface ExportOptionsFactory {
   createExportOptions(): ExportModuleOptions | Promise<ExportModuleOptions>;
 }
 
-/** Options after defaults are merged and values validated. @internal */
-export interface ResolvedExportOptions {
-  secret: string;
-  redis?: string | ExportRedisOptions;
-  prefix?: string;
-  storage: ExportStorage;
-  encryption: boolean;
-  batchSize: number;
-  compressionLevel: number;
-  concurrency: number;
-  attempts: number;
-  retryDelayMs: number;
-  downloadTtlMs: number;
-  cooldownMs: number;
-  allowedRoles: readonly string[];
-  confirmation: { required: boolean; ttlMs: number; page?: ExportConfirmationPage; returnUrl?: string };
-  baseUrl: string;
-  linkTtlMs: number;
-  downloadRequiresPrincipal: boolean;
-  /** `undefined`: unlimited. */
-  maxDownloads?: number;
-  staleAfterMs: number;
-  stallTimeoutMs: number;
-  shutdownTimeoutMs: number;
-  progressIntervalMs: number;
-  enqueueTimeoutMs: number;
-  sweepIntervalMs: number;
-  /** Only when given in the options (the host's Bull settings win over the default). */
-  lockDurationMs?: number;
-  /** Only when given in the options (the host's Bull settings win over the default). */
-  stalledIntervalMs?: number;
-  principal: (req: any) => ExportPrincipal | undefined | null;
-  coverage: { required: boolean; excluded: Readonly<Record<string, string>>; notes: readonly string[] };
-  about: ExportAbout;
-  csv: { neutralizeFormulas: boolean; bom: boolean };
-  /** `undefined`: instant downloads are off. */
-  instant?: { readonly maxRows: number; readonly cooldownMs: number };
-  /** `undefined`: the audit trail is off. */
-  audit?: { readonly retentionMs: number };
-  /** `undefined`: archives are not signed. */
-  signing?: ResolvedExportSigning;
-}
-
-/** The signing key, checked to be an Ed25519 private key. @internal */
-export interface ResolvedExportSigning {
-  readonly privateKey: KeyObject;
-  readonly keyId?: string;
-}
