@@ -1,4 +1,7 @@
-import type { ExportConfirmationPageState } from '../options/export-module-options.interface';
+import { HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { ExportConfirmationPageState, ResolvedExportOptions } from '../options/export-module-options.interface';
+import { requestUrl, sendHtml, takeResponse } from './http-adapter.util';
 
 /** Escapes text for HTML. @internal */
 function escapeHtml(text: string): string {
@@ -37,4 +40,29 @@ a{color:#2563eb}</style>
 ${form}
 <p><a href="${escapeHtml(page.returnUrl)}">Back to the app</a></p>
 </body></html>`;
+}
+
+/**
+ * A confirmation page: the `confirmation.page` option's HTML, a redirect to the host's page
+ * it names, or the library's page; each with a way back to the app.
+ * @internal
+ */
+export function sendConfirmationPage(options: Pick<ResolvedExportOptions, 'confirmation' | 'baseUrl'>, req: Request, res: Response, id: string, state: ExportConfirmationPageState['state']): void {
+  const { page, returnUrl } = options.confirmation;
+  const origin = new URL(options.baseUrl).origin;
+  const action = state === 'confirm' ? requestUrl(req) : undefined;
+  const raw = takeResponse(res);
+  raw.setHeader('Cache-Control', 'no-store');
+  raw.setHeader('Referrer-Policy', 'no-referrer');
+  if (typeof page === 'string') {
+    const target = new URL(page, origin);
+    target.searchParams.set('exportId', id);
+    target.searchParams.set('state', state);
+    if (action) target.searchParams.set('confirmUrl', new URL(action, origin).toString());
+    raw.statusCode = HttpStatus.SEE_OTHER;
+    raw.setHeader('Location', target.toString());
+    return void raw.end();
+  }
+  const render = page ?? defaultConfirmationPage;
+  sendHtml(raw, HttpStatus.OK, render({ state, exportId: id, action, returnUrl: returnUrl ?? `${origin}/` }));
 }

@@ -21,13 +21,11 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { defer, filter, from, interval, map, merge, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { FINAL_STATUSES, STATUS_RANK } from '../lifecycle/export.store';
 import { ExportInvalidRequestException, ExportRangeNotSatisfiableException } from '../common/export.exception';
 import { EXPORT_RESOLVED_OPTIONS } from '../common/export.internal-constants';
-import type { ExportConfirmationPageState, ResolvedExportOptions } from '../options/export-module-options.interface';
+import type { ResolvedExportOptions } from '../options/export-module-options.interface';
 import type { ExportEligibility } from '../interfaces/export-eligibility.interface';
 import type { ExportPrincipal } from '../interfaces/export-principal.interface';
 import type { ExportView } from '../interfaces/export-view.interface';
@@ -37,12 +35,13 @@ import { sendInstantDownload } from './instant-download.util';
 import type { ExportDownload, ExportDownloadInfo, ExportRangeChooser } from '../service/export-downloads';
 import { ExportService } from '../service/export.service';
 import { confirmationStateOf } from '../service/export-requests';
-import { defaultConfirmationPage } from './confirm-page.util';
+import { sendConfirmationPage } from './confirm-page.util';
+import { sendDownload } from './download-response.util';
 import { CreateExportDto } from './dto/create-export.dto';
 import { ExportExceptionFilter } from './export-exception.filter';
 import { ParseExportIdPipe } from './export-id.pipe';
-import { contentDisposition, parseRange } from './range.util';
-import { isJsonType, mediaType, originalContentType, prefersHtml, requestUrl, sendHtml, sendJson, takeResponse } from './http-adapter.util';
+import { parseRange } from './range.util';
+import { isJsonType, mediaType, originalContentType, prefersHtml, sendJson, takeResponse } from './http-adapter.util';
 import { ExportRequestBodyGuard } from './request-body.guard';
 import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse, ApiTags } from './swagger.util';
 
@@ -176,7 +175,7 @@ export class ExportController {
   async confirmPage(@Req() req: Request, @Res() res: Response, @Param('id', ParseExportIdPipe) id: string, @Query('token') token: unknown): Promise<void> {
     await this.beforeRoute('confirmPage', req);
     const state = await this.exports.confirmationState(id, token);
-    this.sendConfirmationPage(req, res, id, state);
+    sendConfirmationPage(this.options, req, res, id, state);
   }
 
   @Post(':id/confirm')
@@ -189,33 +188,9 @@ export class ExportController {
     const view = await this.exports.confirm(id, token);
     const type = mediaType(originalContentType(req));
     if (type === 'application/x-www-form-urlencoded' || (prefersHtml(req.headers.accept) && !isJsonType(type))) {
-      return this.sendConfirmationPage(req, res, id, confirmationStateOf(view.status));
+      return sendConfirmationPage(this.options, req, res, id, confirmationStateOf(view.status));
     }
     sendJson(takeResponse(res), HttpStatus.OK, view);
-  }
-
-  /**
-   * A confirmation page: the `confirmation.page` option's HTML, a redirect to the host's page
-   * it names, or the library's page; each with a way back to the app.
-   */
-  private sendConfirmationPage(req: Request, res: Response, id: string, state: ExportConfirmationPageState['state']): void {
-    const { page, returnUrl } = this.options.confirmation;
-    const origin = new URL(this.options.baseUrl).origin;
-    const action = state === 'confirm' ? requestUrl(req) : undefined;
-    const raw = takeResponse(res);
-    raw.setHeader('Cache-Control', 'no-store');
-    raw.setHeader('Referrer-Policy', 'no-referrer');
-    if (typeof page === 'string') {
-      const target = new URL(page, origin);
-      target.searchParams.set('exportId', id);
-      target.searchParams.set('state', state);
-      if (action) target.searchParams.set('confirmUrl', new URL(action, origin).toString());
-      raw.statusCode = HttpStatus.SEE_OTHER;
-      raw.setHeader('Location', target.toString());
-      return void raw.end();
-    }
-    const render = page ?? defaultConfirmationPage;
-    sendHtml(raw, HttpStatus.OK, render({ state, exportId: id, action, returnUrl: returnUrl ?? `${origin}/` }));
   }
 
   @Head(':id/download')
@@ -274,38 +249,7 @@ export class ExportController {
       }
       wanted = download.range;
     }
-    await this.sendDownload(takeResponse(res), meta, wanted, download);
-  }
-
-  /** Writes a download's headers and bytes on Node's response (the same on every adapter). */
-  private async sendDownload(res: ServerResponse, meta: ExportDownloadInfo, wanted: ReturnType<ExportRangeChooser>, download: ExportDownload | undefined): Promise<void> {
-    res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('ETag', `"${meta.sha256}"`);
-    res.setHeader('Content-Type', meta.contentType);
-    res.setHeader('Content-Disposition', contentDisposition(meta.fileName));
-    res.setHeader('Cache-Control', 'private, no-store');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    if (wanted === 'unsatisfiable') {
-      res.setHeader('Content-Range', `bytes */${meta.size}`);
-      res.statusCode = HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
-      return void res.end();
-    }
-    if (wanted) {
-      res.statusCode = HttpStatus.PARTIAL_CONTENT;
-      res.setHeader('Content-Range', `bytes ${wanted.start}-${wanted.end}/${meta.size}`);
-      res.setHeader('Content-Length', String(wanted.end - wanted.start + 1));
-    } else {
-      res.statusCode = HttpStatus.OK;
-      res.setHeader('Content-Length', String(meta.size));
-    }
-    if (!download) return void res.end();
-    try {
-      await pipeline(download.stream, res);
-    } catch {
-      // The client went away mid-download; it can resume with a Range request.
-      download.stream.destroy();
-    }
+    await sendDownload(takeResponse(res), meta, wanted, download);
   }
 
   /** The request's principal, from the `principal` option's resolver; override to read it elsewhere. */
