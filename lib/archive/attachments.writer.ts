@@ -4,10 +4,10 @@ import type { EntityCategory, ExportFilePlan, PlannedCategory } from '../metadat
 import type { ExportFileContext, ExportFileSource, ExportFileStream } from '../metadata/export-file.decorator';
 import { CategorySource, LineChunker, NdjsonChunk } from '../source/category-source';
 import { ExportProcessingError } from '../common/export.error';
-import { failureReason } from '../common/failure-reason.util';
 import type { ArchiveContext } from './archive.writer';
 import { isCompressed, safeFileName, uniqueFileName } from './attachment-name.util';
 import type { ZipStreamWriter } from './zip-stream.writer';
+import { messageOf, WatchedReader, withStall } from './watched-file.util';
 
 /** Bytes read from a file before choosing between storing and deflating it. */
 const TRIAL_BYTES = 64 * 1024;
@@ -49,7 +49,6 @@ interface PendingFile {
 const NOT_IN_JSON = 'Files are included in the zip and csv formats; this format references them by URL only.';
 
 /** Raised when a file source fails; `fail` stops the export with it. */
-class FileReadError extends Error {}
 
 /**
  * Puts `@ExportFile` attachments into a ZIP. A category's rows stream through `source()`, which
@@ -272,57 +271,9 @@ export class AttachmentsWriter {
 }
 
 /** Reads a stream chunk by chunk; a chunk that takes longer than `ms` (or an abort) ends the read with an error. */
-class WatchedReader {
-  private readonly iterator: AsyncIterator<unknown>;
-  constructor(
-    private readonly stream: Readable,
-    private readonly ms: number,
-    private readonly signal?: AbortSignal,
-  ) {
-    this.iterator = stream[Symbol.asyncIterator]();
-  }
-
-  async next(): Promise<Buffer | undefined> {
-    const { done, value } = await withStall(this.iterator.next(), this.ms, this.signal);
-    if (done) return undefined;
-    return Buffer.isBuffer(value) ? value : Buffer.from(value as string);
-  }
-
-  close(): void {
-    if (!this.stream.destroyed) this.stream.destroy();
-  }
-}
-
-/** `work`, or a rejection when it takes longer than `ms` or the signal aborts. */
-function withStall<T>(work: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => done(() => reject(signal!.reason as Error));
-    const timer = setTimeout(() => done(() => reject(new FileReadError(`nothing arrived for ${ms} ms (stalled)`))), ms);
-    const done = (then: () => void) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      then();
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => done(() => resolve(value)),
-      (err: unknown) => done(() => reject(err)),
-    );
-  });
-}
-
 /** A date as ISO-8601, or `null` when there is none or it is not a date. */
 function isoOrNull(value: Date | string | null | undefined): string | null {
   if (value === null || value === undefined || value === '') return null;
   const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-/**
- * Why a file could not be read, safe for the manifest: our own watchdog's words, else only the
- * error's class and code (the host's message may quote a path, a bucket or a credential).
- */
-function messageOf(err: unknown): string {
-  return err instanceof FileReadError ? err.message : failureReason(err);
 }
