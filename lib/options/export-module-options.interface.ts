@@ -11,18 +11,7 @@ import type {
   ExportCoverageOptions,
 } from './export-option-parts.interface';
 
-export type {
-  ExportConfirmationOptions,
-  ExportConfirmationPageState,
-  ExportConfirmationPage,
-  ExportNotifierChoice,
-  ExportRedisOptions,
-  ExportCsvOptions,
-  ExportAuditOptions,
-  ExportInstantOptions,
-  ExportSigningOptions,
-  ExportCoverageOptions,
-} from './export-option-parts.interface';
+export type * from './export-option-parts.interface';
 
 export type { ExportModuleExtras } from './export-module-extras.interface';
 export type { ResolvedExportOptions, ResolvedExportSigning } from './resolved-export-options.interface';

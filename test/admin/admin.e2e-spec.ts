@@ -1,5 +1,5 @@
 import { getQueueToken } from '@nestjs/bull';
-import { Injectable, LoggerService } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
 import type { NextFunction, Request, Response } from 'express';
 import { readdirSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { refusalCode } from '../utils/refusal';
 import { createTestApp, RecordingNotifier, TEST_SECRET, TestApp, TestClock, waitForExport } from '../utils/test-app';
 import { HELP_DESK_ENTITIES } from '../fixtures/help-desk.entities';
 import { seedHelpDesk, TEAM_A, TEAM_B } from '../fixtures/help-desk.seed';
+import { CapturingLogger } from '../utils/capturing-logger';
 
 const MINUTE = 60_000;
 const SUPPORT = { userId: 'support-1', email: 'support@host.example' };
@@ -65,18 +66,6 @@ class MembersPolicy extends DefaultExportPolicy {
     if (userId !== 'm1') throw new ExportNotFoundException();
     return { userId, email: 'm1@members.example' };
   }
-}
-
-/** Every line the app logs, at every level. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private add = (...args: unknown[]) => this.lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  log = this.add;
-  error = this.add;
-  warn = this.add;
-  debug = this.add;
-  verbose = this.add;
-  fatal = this.add;
 }
 
 describe.each(DATABASES)('ExportAdminService and the audit trail on %s', (db) => {
