@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { BullModule } from '@nestjs/bull';
 import { INestApplication } from '@nestjs/common';
@@ -28,13 +31,13 @@ import { createTestApp, deleteRedisKeys, downloadArchive, TEST_SECRET, TestApp, 
 import { readZip } from '../utils/zip';
 import { recordFault } from '../faults/fault-matrix';
 import { binary } from '../utils/binary-body';
+import { buildVerifyCli, VerifyCli } from '../utils/verify-cli';
+import { AttachedDocument, NOTES } from '../attachments/attachment.entities';
 
 const MiB = 1024 * 1024;
 const HOUR = 3_600_000;
 const OWNER_A = 'owner-a:team-a:owner';
 const owner = (accountId: string) => ({ userId: `owner-${accountId}`, accountId, role: 'owner' });
-
-/** Reads a binary response body into a Buffer. */
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -330,6 +333,73 @@ describe('S3ExportStorage on a real S3-compatible server (Swift with s3api)', ()
       await t.app.get(ExportSweeper).sweep();
       expect((await t.dataSource.getRepository(DataExport).findOneByOrFail({ id: row.id })).status).toBe(ExportStatus.Expired);
       expect(await keys(prefix)).toEqual([]);
+    });
+  });
+
+  describe.each(['sqlite', 'postgres'] as const)('an export with attachments on %s', (db) => {
+    let t: TestApp;
+    let cli: VerifyCli;
+    let dir: string;
+    const prefix = freshPrefix(`attach-${db}`);
+
+    beforeAll(async () => {
+      cli = await buildVerifyCli();
+      dir = mkdtempSync(join(tmpdir(), 'data-export-s3-attach-'));
+      t = await createTestApp(db, { entities: [AttachedDocument], configure: fakeAuth, exportOptions: { storage: storageAt(prefix), cooldown: 1 } });
+      // Small files, one over its limit (a URL), a missing one and one failing half-way, hostile names.
+      await t.dataSource.getRepository(AttachedDocument).save(
+        ['plain', 'hostile', 'faults'].map((kind) => ({ id: `doc-${kind}`, teamId: TEAM_A, kind, fileA: 'a', fileB: 'b', fileC: 'c' })),
+      );
+    }, 120_000);
+    afterAll(async () => {
+      await t?.close();
+      cli?.remove();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('lands in the bucket encrypted, downloads resumably through the API, and verifies', async () => {
+      const http = request(t.app.getHttpServer());
+      const created = await http.post('/exports').set('x-user', OWNER_A).send({}).expect(202);
+      const row = await waitForExport(t.dataSource, created.body.id, 60_000);
+      expect({ status: row.status, error: row.error }).toEqual({ status: ExportStatus.Completed, error: null });
+      expect(await keys(prefix)).toEqual([`${prefix}${row.storageKey}`]);
+
+      // Resumed: two Range requests give the archive whose sha256 the export states.
+      const link = new URL((await http.get(`/exports/${row.id}`).set('x-user', OWNER_A).expect(200)).body.downloadUrl);
+      const path = `${link.pathname}${link.search}`;
+      const size = Number(row.size);
+      const cut = Math.floor(size / 2) + 3;
+      const first = await http.get(path).set('Range', `bytes=0-${cut - 1}`).buffer(true).parse(binary).expect(206);
+      const rest = await http.get(path).set('Range', `bytes=${cut}-`).buffer(true).parse(binary).expect(206);
+      const bytes = Buffer.concat([first.body as Buffer, rest.body as Buffer]);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(row.sha256);
+
+      const entries = await readZip(bytes);
+      const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8'));
+      const inArchive = (manifest.attachments as { path?: string; url?: string; sha256?: string }[]).filter((a) => a.path);
+      expect(inArchive.length).toBeGreaterThanOrEqual(5);
+      for (const a of inArchive) {
+        // Sanitized names: one folder per row, nothing climbing out of it.
+        expect(a.path).toMatch(/^attachments\/documents\/doc-[a-z]+\/[^/]+$/);
+        expect(a.path).not.toContain('..');
+        expect(createHash('sha256').update(entries.get(a.path!)!).digest('hex')).toBe(a.sha256);
+      }
+      expect((manifest.attachments as { url?: string }[]).some((a) => a.url === 'https://files.example.test/big.mov')).toBe(true);
+      expect((manifest.missing as { rowId: string }[]).map((m) => m.rowId).sort()).toEqual(['doc-faults', 'doc-faults']);
+
+      // At rest: ciphertext, no file name of the archive readable in it.
+      const raw = await server.client.send(new GetObjectCommand({ Bucket: server.bucket, Key: `${prefix}${row.storageKey}` }));
+      const stored = await readAll(raw.Body as Readable);
+      expect(stored.includes(Buffer.from('manifest.json'))).toBe(false);
+      expect(stored.includes(Buffer.from('attachments/documents'))).toBe(false);
+      expect(stored.includes(NOTES.subarray(0, 64))).toBe(false);
+
+      // Whoever receives it can check it offline: every sha256 in the manifest matches.
+      const file = join(dir, `${db}.zip`);
+      writeFileSync(file, bytes);
+      const verdict = await cli.run(['verify', file]);
+      expect(verdict).toMatchObject({ code: 0 });
+      expect(verdict.stdout).toMatch(/^OK /);
     });
   });
 
