@@ -138,7 +138,9 @@ describe('an export whose worker is killed twice (PostgreSQL)', () => {
     expect(done.attempts).toBe(2);
     expect(done.error).toMatch(/stopped/);
     // The killed runs' files are gone, .partial included, and the row holds no key.
-    for (let i = 0; readdirSync(storageDir).length > 0 && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    // The sweeper deletes the file, then forgets its key: wait for both (a few seconds at most).
+    const settled = async () => readdirSync(storageDir).length === 0 && (await repo().findOneByOrFail({ id: view.id })).storageKey === null;
+    for (let i = 0; !(await settled()) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(storageDir)).toEqual([]);
     expect((await repo().findOneByOrFail({ id: view.id })).storageKey).toBeNull();
     expect(logLines().filter((l) => l.event === 'notify-failed' && l.exportId === view.id)).toHaveLength(1);
