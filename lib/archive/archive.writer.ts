@@ -110,37 +110,68 @@ export async function writeCategoryRows(
   const asIs = separator === '' && lineSuffix === '\n';
   const before = Buffer.from(separator, 'utf8');
   const after = Buffer.from(lineSuffix, 'utf8');
-  let rows = 0;
+  const progress = new BatchProgress(ctx, category);
   let lineStart = true;
-  let unreported = 0;
   for await (const { bytes, rows: ended } of ctx.source.ndjson(category)) {
     if (asIs) {
-      unreported += ended;
+      progress.add(ended);
       // The source hands each chunk over and never reuses it: queued without a copy.
       if (entry.appendBytes(bytes, true)) await entry.flush();
     } else {
       // Each line is counted here, where its newline is replaced.
       for (let at = 0; at < bytes.length; ) {
-        if (lineStart && rows + unreported > 0 && entry.appendBytes(before)) await entry.flush();
+        if (lineStart && progress.rows > 0 && entry.appendBytes(before)) await entry.flush();
         const newline = bytes.indexOf(NEWLINE, at);
         const end = newline === -1 ? bytes.length : newline;
         if (end > at && entry.appendBytes(bytes.subarray(at, end))) await entry.flush();
         lineStart = newline !== -1;
         if (newline === -1) break;
-        unreported++;
+        progress.add();
         if (after.length > 0 && entry.appendBytes(after)) await entry.flush();
         at = newline + 1;
       }
     }
-    if (unreported >= ctx.batchSize) {
-      rows += unreported;
-      await ctx.onBatch(category, unreported);
-      unreported = 0;
-    }
+    await progress.report();
   }
-  rows += unreported;
-  if (unreported > 0) await ctx.onBatch(category, unreported);
-  return rows;
+  return progress.end();
+}
+
+/** Counts a category's rows and reports them to `onBatch` once they make a batch. @internal */
+export class BatchProgress {
+  private reported = 0;
+  private pending = 0;
+
+  constructor(
+    private readonly ctx: Pick<ArchiveContext, 'batchSize' | 'onBatch'>,
+    private readonly category: PlannedCategory,
+  ) {}
+
+  /** Rows counted so far, reported or not. */
+  get rows(): number {
+    return this.reported + this.pending;
+  }
+
+  add(rows = 1): void {
+    this.pending += rows;
+  }
+
+  /** Reports the rows counted since the last report when they make at least a batch. */
+  async report(): Promise<void> {
+    if (this.pending >= this.ctx.batchSize) await this.flush();
+  }
+
+  /** Reports what is left; returns the category's row count. */
+  async end(): Promise<number> {
+    if (this.pending > 0) await this.flush();
+    return this.reported;
+  }
+
+  private async flush(): Promise<void> {
+    const rows = this.pending;
+    this.reported += rows;
+    this.pending = 0;
+    await this.ctx.onBatch(this.category, rows);
+  }
 }
 
 /** The manifest's `summary`. @internal */

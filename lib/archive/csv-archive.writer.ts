@@ -5,7 +5,7 @@ import { stringify as stringifySync } from 'csv-stringify/sync';
 import { ExportProcessingError } from '../common/export.error';
 import { ExportMessages } from '../common/export.messages';
 import type { PlannedCategory } from '../metadata/export-category.interface';
-import type { ArchiveContext, CsvCellOptions } from './archive.writer';
+import { type ArchiveContext, BatchProgress, type CsvCellOptions } from './archive.writer';
 import type { ChunkedEntryWriter } from './chunked-entry.writer';
 import { csvCell } from './csv-cell.util';
 import { ZipArchiveWriter } from './zip-archive.writer';
@@ -98,31 +98,25 @@ export async function writeCategoryCsv(ctx: ArchiveContext, category: PlannedCat
 
   const decoder = new StringDecoder('utf8');
   let rest = '';
-  let rows = 0;
-  let unreported = 0;
+  const progress = new BatchProgress(ctx, category);
   try {
     for await (const { bytes } of ctx.source.ndjson(category)) {
       const text = rest + decoder.write(bytes);
       let at = 0;
       for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', at)) {
         await record(text.slice(at, newline));
-        unreported++;
+        progress.add();
         at = newline + 1;
       }
       rest = text.slice(at);
-      if (unreported >= ctx.batchSize) {
-        rows += unreported;
-        await ctx.onBatch(category, unreported);
-        unreported = 0;
-      }
+      await progress.report();
     }
     rest += decoder.end();
     if (rest !== '') {
       await record(rest);
-      unreported++;
+      progress.add();
     }
-    rows += unreported;
-    if (unreported > 0) await ctx.onBatch(category, unreported);
+    const rows = await progress.end();
     // An exporter without rows: its declared fields, if any (else the file is empty).
     if (!columns && declared.length > 0) {
       columns = declared;
@@ -157,8 +151,7 @@ async function writeSourceRecords(
   const header = category.fields.map((f) => csvCell(f.key, neutralizeFormulas));
   if (entry.append(stringifySync([header], STRINGIFY_OPTIONS))) await entry.flush();
   let quoted = false;
-  let rows = 0;
-  let unreported = 0;
+  const progress = new BatchProgress(ctx, category);
   for await (const bytes of records) {
     const out = Buffer.allocUnsafe(2 * bytes.length);
     let used = 0;
@@ -167,18 +160,12 @@ async function writeSourceRecords(
       if (byte === QUOTE) quoted = !quoted;
       else if (byte === LF && !quoted) {
         out[used++] = CR;
-        unreported++;
+        progress.add();
       }
       out[used++] = byte;
     }
     if (entry.appendBytes(out.subarray(0, used), true)) await entry.flush();
-    if (unreported >= ctx.batchSize) {
-      rows += unreported;
-      await ctx.onBatch(category, unreported);
-      unreported = 0;
-    }
+    await progress.report();
   }
-  rows += unreported;
-  if (unreported > 0) await ctx.onBatch(category, unreported);
-  return rows;
+  return progress.end();
 }

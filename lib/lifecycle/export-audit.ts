@@ -65,9 +65,9 @@ export class ExportAudit {
         type: note.type ?? type,
         exportId: row.id,
         accountId: row.accountId,
-        actor: fit(note.actor, 191) ?? SYSTEM_ACTOR,
-        ip: fit(note.ip, 64),
-        userAgent: fit(note.userAgent, 255),
+        actor: truncated(note.actor, 191) ?? SYSTEM_ACTOR,
+        ip: truncated(note.ip, 64),
+        userAgent: truncated(note.userAgent, 255),
         detail: smallDetail(note.detail) as DataExportEvent['detail'] & object,
       });
     } catch (err) {
@@ -114,7 +114,8 @@ function timeOrderedIdNextMs(): string {
   return timeOrderedId();
 }
 
-function fit(value: unknown, max: number): string | null {
+/** A text value cut to its column's length, or `null` when there is none. */
+function truncated(value: unknown, max: number): string | null {
   return typeof value === 'string' && value ? value.slice(0, max) : null;
 }
 
